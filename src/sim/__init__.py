@@ -1,0 +1,17 @@
+"""MuJoCo twins with the Gymnasium API; importing this package registers their ids.
+
+Offscreen rendering defaults to EGL (headless machines); set MUJOCO_GL before importing
+to choose another backend.
+"""
+
+import os
+
+from gymnasium.envs.registration import register, registry
+
+os.environ.setdefault("MUJOCO_GL", "egl")
+os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
+
+REACH_ID = "OneShot/Reach-v0"
+
+if REACH_ID not in registry:
+    register(id=REACH_ID, entry_point="sim.reach:ReachEnv")
