@@ -1,0 +1,124 @@
+"""Test-time one-shot adaptation: a meta-trained MIL checkpoint + one demo -> a policy.
+
+`adapt` runs the inner loop once on the whole demonstration (thesis Algorithm 9, test
+time) and returns an `AdaptedPolicy` whose network holds the adapted parameters phi, so a
+control step is a plain forward pass. Adapted policies are saved in the checkpoint format
+(safetensors + JSON) with a version, for the policy node to hot-swap.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from episodes import EpisodeReader, read_episode
+from metalearn.checkpoint import (
+    CheckpointError,
+    check_config,
+    load_checkpoint,
+    load_state,
+    make_manifest,
+    save_checkpoint,
+)
+from metalearn.maml import InnerLoop, params_of
+from meta_policy.config import MILConfig
+from meta_policy.data import load_demo
+from meta_policy.policy import MILPolicy
+from meta_policy.train import adapt_on_demo, make_inner_loop, mil_checkpoint_config
+
+
+@dataclass
+class MetaTrainedMIL:
+    """A meta-trained MIL checkpoint, loaded: the initial parameters theta and inner rates."""
+
+    policy: MILPolicy
+    inner: InnerLoop
+    path: Path
+    manifest: dict
+
+    @property
+    def cfg(self) -> MILConfig:
+        return self.policy.cfg
+
+
+def _with_prefix(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
+    return {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+
+
+def load_mil(path: str | Path) -> MetaTrainedMIL:
+    """Load a checkpoint written by `oneshot train mil`; a wrong kind or layout is a CheckpointError."""
+    path = Path(path)
+    tensors, config, manifest = load_checkpoint(path)
+    if config.get("kind") != "mil":
+        raise CheckpointError(f"{path / 'config.json'}: kind is {config.get('kind')!r}, expected 'mil'")
+    cfg = MILConfig.from_json(config["policy"])
+    policy = MILPolicy(cfg)
+    inner = make_inner_loop(policy)
+    load_state(policy, _with_prefix(tensors, "policy."), source=str(path))
+    load_state(inner, _with_prefix(tensors, "inner."), source=str(path))
+    policy.eval()
+    return MetaTrainedMIL(policy, inner, path, manifest)
+
+
+class AdaptedPolicy:
+    """The policy after one-shot adaptation: `act(image, state) -> action`."""
+
+    def __init__(self, network: MILPolicy, source: dict, version: int = 1) -> None:
+        self.network = network.eval()
+        self.source = source  # checkpoint, demo and adaptation time it came from
+        self.version = version
+
+    @property
+    def cfg(self) -> MILConfig:
+        return self.network.cfg
+
+    @torch.inference_mode()
+    def act(self, image: np.ndarray, state: np.ndarray) -> np.ndarray:
+        images = torch.from_numpy(np.ascontiguousarray(image))[None]
+        states = torch.as_tensor(state, dtype=torch.float32)[None]
+        return self.network(images, states)[0].numpy()
+
+    def save(self, out: str | Path, command: list[str]) -> Path:
+        config = {**mil_checkpoint_config(self.cfg), "kind": "mil-adapted", "version": self.version}
+        tensors = {k: v.detach().cpu() for k, v in self.network.state_dict().items()}
+        return save_checkpoint(out, tensors, config, make_manifest(command, None, data=self.source))
+
+    @classmethod
+    def load(cls, path: str | Path, expected: MILConfig | None = None) -> "AdaptedPolicy":
+        """Load an adapted policy; with `expected`, refuse one built for another network."""
+        path = Path(path)
+        tensors, config, manifest = load_checkpoint(path)
+        if config.get("kind") != "mil-adapted":
+            raise CheckpointError(
+                f"{path / 'config.json'}: kind is {config.get('kind')!r}, expected 'mil-adapted'")
+        if expected is not None:
+            check_config(expected.to_json(), config["policy"], source=str(path))
+        network = MILPolicy(MILConfig.from_json(config["policy"]))
+        load_state(network, tensors, source=str(path))
+        return cls(network, manifest.get("data") or {}, int(config.get("version", 1)))
+
+
+def adapt(model: MetaTrainedMIL, demo: EpisodeReader | str | Path, version: int = 1) -> AdaptedPolicy:
+    """One-shot adaptation of `model` to `demo` (an episode directory or reader).
+
+    The demo is checked first (image size, frames, finite actions: `load_demo`). The inner
+    loop runs without a second-order graph: at test time only phi is needed.
+    """
+    episode = demo if isinstance(demo, EpisodeReader) else read_episode(demo)
+    cfg = model.cfg
+    tensors = load_demo(episode, cfg.image_size, cfg.state_dim, cfg.action_dim)
+    start = time.perf_counter()
+    with torch.enable_grad():
+        adapted = adapt_on_demo(model.policy, model.inner, params_of(model.policy), tensors,
+                                create_graph=False)
+    network = MILPolicy(cfg)
+    network.load_state_dict(model.policy.state_dict())
+    with torch.no_grad():
+        for name, param in network.named_parameters():
+            param.copy_(adapted[name])
+    seconds = time.perf_counter() - start
+    source = {"checkpoint": str(model.path), "demo": str(episode.path), "adapt_seconds": seconds}
+    return AdaptedPolicy(network, source, version)

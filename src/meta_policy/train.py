@@ -1,0 +1,150 @@
+"""Meta-training of the MIL policy (thesis Algorithm 9, L2826), and the shared outer loop.
+
+For each task of a meta-batch, two demos are drawn: the inner loop adapts the policy by
+behaviour cloning on frames of the first (Eq. 19), and the adapted policy's behaviour
+cloning loss on frames of the second is the meta-objective. Adam updates the initial
+parameters and the learned inner rates; the meta-gradient is clipped element-wise.
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from episodes import Dataset
+from metalearn.checkpoint import make_manifest, save_checkpoint
+from metalearn.maml import InnerConfig, InnerLoop, Params, functional, meta_step, params_of
+from meta_policy.config import MILConfig, TrainConfig
+from meta_policy.data import Demo, TaskSampler, all_states
+from meta_policy.policy import MILPolicy
+
+
+def bc_loss(policy: torch.nn.Module, params: Params, demo: Demo) -> torch.Tensor:
+    """Behaviour-cloning MSE of `policy` with `params` on one demo (thesis Eq. 19)."""
+    predicted = functional(policy, params, demo.frames, demo.state)
+    return F.mse_loss(predicted, demo.actions)
+
+
+def make_inner_loop(policy: MILPolicy) -> InnerLoop:
+    cfg = policy.cfg
+    inner = InnerConfig(
+        steps=cfg.inner_steps,
+        lr=cfg.inner_lr,
+        lr_mode=cfg.inner_lr_mode,
+        grad_clip=cfg.inner_grad_clip,
+        first_order=cfg.first_order,
+    )
+    return InnerLoop(inner, params_of(policy))
+
+
+def adapt_on_demo(
+    policy: MILPolicy, inner: InnerLoop, params: Params, demo: Demo, create_graph: bool | None = None
+) -> Params:
+    """phi = theta - alpha * grad BC(theta, demo): the one-shot adaptation of MIL."""
+    return inner.adapt(params, lambda p: bc_loss(policy, p, demo), create_graph=create_graph)
+
+
+def mil_checkpoint_tensors(policy: MILPolicy, inner: InnerLoop) -> dict[str, torch.Tensor]:
+    tensors = {f"policy.{k}": v.detach().cpu() for k, v in policy.state_dict().items()}
+    tensors.update({f"inner.{k}": v.detach().cpu() for k, v in inner.state_dict().items()})
+    return tensors
+
+
+def mil_checkpoint_config(cfg: MILConfig) -> dict:
+    return {"kind": "mil", "policy": cfg.to_json()}
+
+
+class MILTrainer:
+    """Holds the policy, its inner loop and Adam; `meta_loss` is one meta-batch's objective."""
+
+    def __init__(self, cfg: MILConfig, train: TrainConfig, dataset: Dataset) -> None:
+        torch.manual_seed(train.seed)
+        self.cfg, self.train, self.dataset = cfg, train, dataset
+        self.sampler = TaskSampler(dataset, np.random.default_rng(train.seed))
+        self.policy = MILPolicy(cfg)
+        self.policy.state_norm.fit(all_states(dataset))
+        self.policy.to(train.device)
+        self.inner = make_inner_loop(self.policy).to(train.device)
+        learned = list(self.policy.parameters()) + list(self.inner.parameters())
+        self.optimizer = torch.optim.Adam(learned, lr=train.meta_lr)
+
+    def meta_loss(self) -> tuple[torch.Tensor, dict[str, float]]:
+        """Mean post-adaptation BC loss over a meta-batch, and the loss without adaptation
+        on the same frames (their gap is what one-shot adaptation buys)."""
+        params = params_of(self.policy)
+        outer_losses, unadapted_losses = [], []
+        for task_id in self.sampler.tasks(self.train.meta_batch):
+            first, second = self.sampler.demo_pair(task_id)
+            train_demo = self.sampler.frames(first, self.train.frames_per_demo).to(self.train.device)
+            test_demo = self.sampler.frames(second, self.train.frames_per_demo).to(self.train.device)
+            adapted = adapt_on_demo(self.policy, self.inner, params, train_demo)
+            outer_losses.append(bc_loss(self.policy, adapted, test_demo))
+            with torch.no_grad():
+                unadapted_losses.append(bc_loss(self.policy, params, test_demo))
+        loss = torch.stack(outer_losses).mean()
+        return loss, {"unadapted_loss": float(torch.stack(unadapted_losses).mean())}
+
+    def save(self, out: Path, command: list[str], iteration: int, results: dict | None = None) -> Path:
+        data = {"dataset": str(self.dataset.root), "family": self.dataset.family,
+                "split": self.dataset.split, "tasks": len(self.dataset.task_ids),
+                "episodes": len(self.dataset), "iterations": iteration,
+                "train_config": {k: v for k, v in vars(self.train).items()}}
+        return save_checkpoint(
+            out,
+            mil_checkpoint_tensors(self.policy, self.inner),
+            mil_checkpoint_config(self.cfg),
+            make_manifest(command, self.train.seed, data=data, results=results),
+        )
+
+
+def outer_loop(
+    step_loss: Callable[[], tuple[torch.Tensor, dict[str, float]]],
+    optimizer: torch.optim.Optimizer,
+    train: TrainConfig,
+    log_path: Path,
+    save: Callable[[int], None],
+    progress: bool = True,
+) -> None:
+    """Run `train.iterations` optimiser steps, logging JSON lines and saving periodically."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(
+        optimizer, T_max=train.iterations, eta_min=train.meta_lr_final)
+    start = time.perf_counter()
+    with log_path.open("w") as log, tqdm(range(1, train.iterations + 1), disable=not progress,
+                                         desc="meta-train", unit="it") as bar:
+        for iteration in bar:
+            loss, extra = step_loss()
+            value = meta_step(optimizer, loss, train.meta_grad_clip)
+            schedule.step()
+            if iteration % train.log_every == 0 or iteration == train.iterations:
+                record = {"iteration": iteration, "loss": value, **extra,
+                          "seconds": round(time.perf_counter() - start, 2)}
+                log.write(json.dumps(record) + "\n")
+                log.flush()
+                bar.set_postfix(loss=f"{value:.4f}")
+            if iteration % train.save_every == 0 or iteration == train.iterations:
+                save(iteration)
+
+
+def train_mil(
+    data: Path, out: Path, cfg: MILConfig, train: TrainConfig, command: list[str], progress: bool = True
+) -> Path:
+    """Meta-train MIL on the demos in `data`; writes the checkpoint `out` and `out`.metrics.jsonl."""
+    trainer = MILTrainer(cfg, train, Dataset(data))
+
+    def save(iteration: int) -> None:
+        trainer.save(out, command, iteration)
+
+    outer_loop(trainer.meta_loss, trainer.optimizer, train, metrics_path(out), save, progress)
+    return out
+
+
+def metrics_path(out: Path) -> Path:
+    """The training log sits beside the checkpoint directory (which is replaced atomically)."""
+    return out.with_name(out.name + ".metrics.jsonl")

@@ -1,0 +1,4 @@
+from oneshot.cli import main
+import sys
+
+sys.exit(main())

@@ -1,0 +1,179 @@
+"""`oneshot` — the command-line contract of the project (ARCHITECTURE.md, "Entry points").
+
+Each sub-command parses its own arguments and calls one function of the packages; nothing
+here does the work itself.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from dataclasses import fields
+from pathlib import Path
+
+os.environ.setdefault("MUJOCO_GL", "egl")
+os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
+
+
+def _command() -> list[str]:
+    return ["oneshot", *sys.argv[1:]]
+
+
+def _write_json(path: Path, payload: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(payload, indent=2) + "\n")
+
+
+def _add_train_config(parser: argparse.ArgumentParser) -> None:
+    from meta_policy.config import TrainConfig
+
+    for f in fields(TrainConfig):
+        if f.name == "extra":
+            continue
+        kind = {"int": int, "float": float, "str": str}.get(str(f.type).split(" ")[0], float)
+        parser.add_argument(f"--{f.name.replace('_', '-')}", type=kind, default=None)
+
+
+def _train_config(args: argparse.Namespace):
+    from meta_policy.config import TrainConfig
+
+    values = {f.name: getattr(args, f.name) for f in fields(TrainConfig)
+              if f.name != "extra" and getattr(args, f.name, None) is not None}
+    return TrainConfig(**values)
+
+
+def cmd_datagen(args: argparse.Namespace) -> int:
+    from sim.datagen import main as datagen_main
+
+    return datagen_main(args.rest)  # the reach family is the only one so far
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from meta_policy.config import ContextualConfig, MILConfig
+
+    train = _train_config(args)
+    overrides = json.loads(Path(args.config).read_text()) if args.config else {}
+    if args.method == "mil":
+        from meta_policy.train import train_mil
+
+        cfg = MILConfig.from_json({**MILConfig().to_json(), **overrides})
+        train_mil(Path(args.data), Path(args.out), cfg, train, _command())
+    elif args.method == "contextual":
+        from meta_policy.baselines import train_contextual
+
+        cfg = ContextualConfig.from_json({**ContextualConfig().to_json(), **overrides})
+        train_contextual(Path(args.data), Path(args.out), cfg, train, _command())
+    else:
+        print(f"oneshot train {args.method}: not built yet (see the open issues)", file=sys.stderr)
+        return 2
+    print(f"checkpoint written to {args.out}")
+    return 0
+
+
+def cmd_adapt(args: argparse.Namespace) -> int:
+    from meta_policy.adapt import adapt, load_mil
+
+    adapted = adapt(load_mil(args.checkpoint), args.demo)
+    adapted.save(args.out, _command())
+    print(f"adapted in {adapted.source['adapt_seconds'] * 1000:.1f} ms; policy written to {args.out}")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from oneshot.evaluate import EvalConfig, evaluate, method_from_args
+
+    cfg = EvalConfig(suite=args.suite, trials=args.trials, trials_per_task=args.trials_per_task,
+                     seed=args.seed, scene=Path(args.scene) if args.scene else None)
+    result = evaluate(method_from_args(args.checkpoint, args.baseline, args.seed), cfg)
+    _write_json(Path(args.json), result)
+    lo, hi = result["ci95"]
+    print(f"{result['method']} on {result['suite']}: success {result['success_rate']:.3f} "
+          f"(95% CI {lo:.3f}-{hi:.3f}) over {result['trials']} trials -> {args.json}")
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    if args.name == "sinusoid":
+        from oneshot.benchmarks.sinusoid import main as bench_main
+    else:
+        from oneshot.benchmarks.speed import main as bench_main
+    return bench_main(args.rest)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from oneshot.demo import run_demo
+
+    return run_demo(Path(args.checkpoint), Path(args.out), args.trials, args.seed)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="oneshot", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("datagen", help="generate demonstrations: datagen reach --out DIR ...")
+    p.add_argument("family", choices=["reach"])
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_datagen)
+
+    p = sub.add_parser("train", help="meta-train a model on demos")
+    p.add_argument("method", choices=["mil", "contextual", "daml", "gbac", "flo"])
+    p.add_argument("--data", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--config", help="JSON file overriding fields of the model config")
+    _add_train_config(p)
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("adapt", help="adapt a meta-trained checkpoint to one demo")
+    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--demo", required=True, help="episode directory")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_adapt)
+
+    p = sub.add_parser("eval", help="one-shot success rate on an evaluation suite")
+    p.add_argument("--suite", default="reach-heldout")
+    p.add_argument("--checkpoint")
+    p.add_argument("--baseline", choices=["random", "contextual"])
+    p.add_argument("--scene", help="scene YAML naming the colours to evaluate")
+    p.add_argument("--trials", type=int, default=200)
+    p.add_argument("--trials-per-task", type=int, default=10)
+    p.add_argument("--seed", type=int, default=1000)
+    p.add_argument("--json", required=True)
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("bench", help="benchmarks: bench {sinusoid,speed} --json OUT", add_help=False)
+    p.add_argument("name", choices=["sinusoid", "speed"])
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("demo", help="the main job: one-shot imitation of a held-out colour in the reach twin")
+    p.add_argument("--checkpoint", default="checkpoints/mil-reach")
+    p.add_argument("--out", default="runs/demo")
+    p.add_argument("--trials", type=int, default=20)
+    p.add_argument("--seed", type=int, default=7)
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run a sub-command; bad input (files, demos, checkpoints, values) exits 2 with one line.
+
+    Set ONESHOT_DEBUG=1 to see the traceback instead.
+    """
+    from episodes import EpisodeError
+    from metalearn.checkpoint import CheckpointError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        return 130
+    except (EpisodeError, CheckpointError, ValueError, OSError) as error:
+        if os.environ.get("ONESHOT_DEBUG"):
+            raise
+        print(f"oneshot {args.command}: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

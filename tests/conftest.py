@@ -1,0 +1,20 @@
+"""Shared fixtures: headless rendering and one tiny real reach dataset for the learners."""
+import os
+
+os.environ.setdefault("MUJOCO_GL", "egl")
+os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
+
+import pytest  # noqa: E402
+
+from sim.datagen import generate_reach  # noqa: E402
+
+TINY_IMAGE = (32, 32)
+
+
+@pytest.fixture(scope="session")
+def tiny_reach(tmp_path_factory):
+    """6 train colours x 2 expert demos at 32x32: enough to exercise meta-training."""
+    root = tmp_path_factory.mktemp("reach") / "train"
+    generate_reach(root, tasks=6, demos_per_task=2, split="train", seed=11,
+                   image_size=TINY_IMAGE, progress=False)
+    return root

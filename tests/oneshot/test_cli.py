@@ -1,0 +1,74 @@
+"""The `oneshot` CLI end to end, as a user runs it: separate processes, real files."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+ENV = {**os.environ, "MUJOCO_GL": "egl", "PYOPENGL_PLATFORM": "egl"}
+
+
+def oneshot(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "oneshot", *args], capture_output=True,
+                          text=True, env=ENV, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cli")
+    data = root / "data"
+    done = oneshot("datagen", "reach", "--out", str(data), "--tasks", "3", "--demos-per-task", "2",
+                   "--seed", "5", "--image-size", "32", "32", "--no-progress")
+    assert done.returncode == 0, done.stderr
+    for method in ("mil", "contextual"):
+        done = oneshot("train", method, "--data", str(data), "--out", str(root / method),
+                       "--iterations", "3", "--meta-batch", "2", "--frames-per-demo", "4",
+                       "--config", str(write_config(root)))
+        assert done.returncode == 0, done.stderr
+    return root
+
+
+def write_config(root):
+    path = root / "small.json"
+    path.write_text(json.dumps({"image_size": [32, 32]}))
+    return path
+
+
+def test_adapt_writes_an_adapted_policy(trained):
+    demo = trained / "data" / "task_0000" / "demo_000"
+    done = oneshot("adapt", "--checkpoint", str(trained / "mil"), "--demo", str(demo),
+                   "--out", str(trained / "adapted"))
+    assert done.returncode == 0, done.stderr
+    config = json.loads((trained / "adapted" / "config.json").read_text())
+    assert config["kind"] == "mil-adapted"
+    assert "adapted in" in done.stdout
+
+
+@pytest.mark.parametrize("method", ["mil", "contextual", "random"])
+def test_eval_writes_the_result_json(trained, method):
+    out = trained / f"eval-{method}.json"
+    select = ["--baseline", method] if method != "mil" else []
+    checkpoint = [] if method == "random" else ["--checkpoint", str(trained / method)]
+    done = oneshot("eval", *checkpoint, *select, "--suite", "reach-heldout", "--trials", "4",
+                   "--trials-per-task", "2", "--json", str(out))
+    assert done.returncode == 0, done.stderr
+    result = json.loads(out.read_text())
+    assert result["suite"] == "reach-heldout" and result["method"] == method
+    assert result["trials"] == 4 and 0.0 <= result["success_rate"] <= 1.0
+    lo, hi = result["ci95"]
+    assert lo <= result["success_rate"] <= hi
+
+
+def test_bad_demo_is_a_clear_error_not_a_traceback(trained, tmp_path):
+    done = oneshot("adapt", "--checkpoint", str(trained / "mil"), "--demo", str(tmp_path / "nope"),
+                   "--out", str(tmp_path / "adapted"))
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr and "nope" in done.stderr
+
+
+def test_missing_checkpoint_is_a_clear_error(tmp_path):
+    done = oneshot("eval", "--checkpoint", str(tmp_path / "missing"), "--trials", "1",
+                   "--json", str(tmp_path / "r.json"))
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr and "missing" in done.stderr
