@@ -40,7 +40,7 @@ class ContextualPolicy(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.trunk = ConvTrunk(3, cfg.conv_channels, cfg.kernel_sizes, cfg.strides)
-        self.keypoints = SpatialSoftArgmax()
+        self.keypoints = SpatialSoftArgmax(cfg.keypoint_temperature)
         self.state_norm = StateNorm(cfg.state_dim)
         features = 4 * cfg.conv_channels[-1] + cfg.state_dim
         self.head = mlp(features, cfg.fc_hidden, cfg.action_dim)
@@ -78,7 +78,8 @@ def _bc_loss(network: ContextualPolicy, sampler: TaskSampler, train: TrainConfig
     for task_id in sampler.tasks(train.meta_batch):
         context, target = sampler.demo_pair(task_id)
         goal = torch.from_numpy(np.asarray(context.frames[-1:]))
-        demo: Demo = sampler.frames(target, train.frames_per_demo)
+        demo: Demo = sampler.frames(target, train.frames_per_demo, train.early_frames,
+                                    train.early_window)
         losses.append(F.mse_loss(network(goal, demo.frames, demo.state), demo.actions))
     return torch.stack(losses).mean()
 

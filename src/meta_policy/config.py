@@ -28,6 +28,7 @@ class MILConfig:
     strides: tuple[int, ...] = (2, 2, 1)
     fc_hidden: tuple[int, ...] = (100, 100, 100)
     bias_transform_dim: int = 10
+    keypoint_temperature: float = 0.1  # initial soft-argmax temperature (see SpatialSoftArgmax)
     inner_steps: int = 1
     inner_lr: float = 0.01
     inner_lr_mode: str = "per_step"
@@ -56,6 +57,7 @@ class ContextualConfig:
     kernel_sizes: tuple[int, ...] = (5, 3, 3)
     strides: tuple[int, ...] = (2, 2, 1)
     fc_hidden: tuple[int, ...] = (100, 100, 100)
+    keypoint_temperature: float = 0.1
 
     def to_json(self) -> dict[str, Any]:
         return _jsonable(asdict(self))
@@ -75,6 +77,8 @@ class TrainConfig:
     meta_lr_final: float = 1e-4  # cosine decay to this rate by the last iteration
     meta_grad_clip: float | None = 20.0  # thesis L6817-L6819
     frames_per_demo: int = 20  # frames sampled from each demo per step (DAML samples 40, L6990)
+    early_frames: int = 8  # of which drawn from the first `early_window` steps (see TaskSampler.frames)
+    early_window: int = 10
     seed: int = 0
     device: str = "cpu"
     save_every: int = 500

@@ -91,10 +91,20 @@ class TaskSampler:
         i, j = self.rng.choice(len(episodes), size=2, replace=False)
         return episodes[i], episodes[j]
 
-    def frames(self, episode: EpisodeReader, n: int) -> Demo:
-        """`n` frames of `episode` sampled without replacement, in time order."""
-        count = min(n, episode.length)
-        index = np.sort(self.rng.choice(episode.length, size=count, replace=False))
+    def frames(self, episode: EpisodeReader, n: int, early: int = 0, window: int = 10) -> Demo:
+        """`n` frames of `episode` without replacement, in time order, `early` of them from
+        the first `window` steps.
+
+        Oversampling the start matters: once the arm moves, the current frame alone tells
+        which target it is heading for, so only the first steps make the policy need the
+        demo. Uniform sampling lets it learn to follow its own drift instead of adapting.
+        """
+        length = episode.length
+        early = min(early, n, window, length)
+        head = self.rng.choice(min(window, length), size=early, replace=False)
+        rest = np.setdiff1d(np.arange(length), head)
+        tail = self.rng.choice(rest, size=min(n - early, rest.size), replace=False)
+        index = np.sort(np.concatenate([head, tail]))
         return Demo(
             torch.from_numpy(np.asarray(episode.frames[index])),
             torch.from_numpy(np.asarray(episode.state[index], dtype=np.float32)),

@@ -42,7 +42,7 @@ class MILPolicy(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.trunk = ConvTrunk(3, cfg.conv_channels, cfg.kernel_sizes, cfg.strides)
-        self.keypoints = SpatialSoftArgmax()
+        self.keypoints = SpatialSoftArgmax(cfg.keypoint_temperature)
         self.state_norm = StateNorm(cfg.state_dim)
         features = 2 * cfg.conv_channels[-1] + cfg.state_dim
         self.fc_in = BiasTransform(features, cfg.fc_hidden[0], cfg.bias_transform_dim)

@@ -81,14 +81,18 @@ class MILTrainer:
         outer_losses, unadapted_losses = [], []
         for task_id in self.sampler.tasks(self.train.meta_batch):
             first, second = self.sampler.demo_pair(task_id)
-            train_demo = self.sampler.frames(first, self.train.frames_per_demo).to(self.train.device)
-            test_demo = self.sampler.frames(second, self.train.frames_per_demo).to(self.train.device)
+            train_demo = self.sample_frames(first)
+            test_demo = self.sample_frames(second)
             adapted = adapt_on_demo(self.policy, self.inner, params, train_demo)
             outer_losses.append(bc_loss(self.policy, adapted, test_demo))
             with torch.no_grad():
                 unadapted_losses.append(bc_loss(self.policy, params, test_demo))
         loss = torch.stack(outer_losses).mean()
         return loss, {"unadapted_loss": float(torch.stack(unadapted_losses).mean())}
+
+    def sample_frames(self, episode) -> Demo:
+        t = self.train
+        return self.sampler.frames(episode, t.frames_per_demo, t.early_frames, t.early_window).to(t.device)
 
     def save(self, out: Path, command: list[str], iteration: int, results: dict | None = None) -> Path:
         data = {"dataset": str(self.dataset.root), "family": self.dataset.family,

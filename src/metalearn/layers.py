@@ -3,6 +3,7 @@ layer-normed conv trunk of the MIL/DAML policies, and a plain MLP."""
 
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
 import torch
@@ -36,13 +37,19 @@ class SpatialSoftArgmax(nn.Module):
 
     MIL L2945-L2960 (after Levine et al. 2016): [N, C, H, W] -> [N, 2C] ordered
     [x_0, y_0, x_1, y_1, ...], x over columns and y over rows, both in [-1, 1]. The softmax
-    temperature is learned (initialised at 1.0): low temperatures sharpen the distribution
-    towards the arg-max location.
+    temperature is learned in log space, so neither Adam nor an inner step can make it
+    negative. Its initial value matters after layer norm: activations of order 1 under a
+    temperature of 1 give a nearly uniform softmax over a 16x16 map, i.e. feature points
+    stuck at the image centre (measured on the reach policy); a lower start localises.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, temperature: float = 1.0) -> None:
         super().__init__()
-        self.temperature = nn.Parameter(torch.tensor(1.0))
+        self.log_temperature = nn.Parameter(torch.tensor(math.log(temperature)))
+
+    @property
+    def temperature(self) -> torch.Tensor:
+        return self.log_temperature.exp()
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         """Feature points of ``features`` [N, C, H, W] as [N, 2C]."""

@@ -41,13 +41,13 @@ def test_spatial_soft_argmax_finds_hot_pixel(row, col):
 
 def test_spatial_soft_argmax_temperature_is_learnable_and_sharpens():
     layer = SpatialSoftArgmax()
-    assert isinstance(layer.temperature, nn.Parameter) and layer.temperature.item() == 1.0
+    assert isinstance(layer.log_temperature, nn.Parameter)
+    assert layer.temperature.item() == pytest.approx(1.0)
     features = torch.zeros(1, 1, 5, 5)
     features[0, 0, 4, 4] = 3.0
     soft = layer(features)
-    with torch.no_grad():
-        layer.temperature.fill_(0.05)
-    sharp = layer(features)
+    sharp = SpatialSoftArgmax(temperature=0.05)(features)
+    assert SpatialSoftArgmax(temperature=0.05).temperature.item() == pytest.approx(0.05)
     assert soft[0, 0] < sharp[0, 0] and sharp[0, 0].item() == pytest.approx(1.0, abs=1e-4)
     assert soft.shape == (1, 2) and (soft.abs() <= 1).all()
 
