@@ -18,7 +18,7 @@ import os
 from pathlib import Path
 from typing import Any, Iterable
 
-from episodes.episode import EpisodeError, EpisodeReader
+from episodes.episode import EpisodeError, EpisodeReader, check_versioned
 
 DATASET_FORMAT = "oneshot-dataset"
 DATASET_VERSION = 1
@@ -32,16 +32,7 @@ class DatasetError(EpisodeError):
 
 def _check_index(index: Any, where: Path) -> None:
     """Raise a DatasetError naming ``where`` unless ``index`` is a valid dataset index."""
-    if not isinstance(index, dict):
-        raise DatasetError(f"{where}: must hold a JSON object")
-    missing = [key for key in REQUIRED_INDEX_KEYS if key not in index]
-    if missing:
-        raise DatasetError(f"{where}: missing required key(s) {missing}")
-    if index["format"] != DATASET_FORMAT:
-        raise DatasetError(f"{where}: format is {index['format']!r}, not {DATASET_FORMAT!r}")
-    if index["version"] != DATASET_VERSION:
-        raise DatasetError(f"{where}: unsupported version {index['version']!r} "
-                           f"(this reader supports {DATASET_VERSION})")
+    check_versioned(index, where, REQUIRED_INDEX_KEYS, DATASET_FORMAT, DATASET_VERSION, DatasetError)
     if not isinstance(index["tasks"], list) or not isinstance(index["episodes"], list):
         raise DatasetError(f"{where}: tasks and episodes must be lists")
     task_ids = [task.get("task_id") if isinstance(task, dict) else None
@@ -64,12 +55,17 @@ def _check_index(index: Any, where: Path) -> None:
 
 def write_dataset_index(root: str | os.PathLike, family: str, split: str, seed: int,
                         tasks: Iterable[dict[str, Any]],
-                        episodes: Iterable[dict[str, Any]]) -> Path:
-    """Validate and write ``root/dataset.json`` atomically; return its path."""
+                        episodes: Iterable[dict[str, Any]], command: str | None = None) -> Path:
+    """Validate and write ``root/dataset.json`` atomically; return its path.
+
+    ``command`` is the command line that generated the data, kept for provenance (trainers
+    copy it into the checkpoint manifest)."""
     root = Path(root)
     index_file = root / INDEX_FILE
     index = {"format": DATASET_FORMAT, "version": DATASET_VERSION, "family": family,
              "split": split, "seed": seed, "tasks": list(tasks), "episodes": list(episodes)}
+    if command is not None:
+        index["command"] = command
     _check_index(index, index_file)
     root.mkdir(parents=True, exist_ok=True)
     staging = index_file.with_name(f".{INDEX_FILE}.tmp")
@@ -93,6 +89,7 @@ class Dataset:
         self.family: str = index["family"]
         self.split: str = index["split"]
         self.seed: int = index["seed"]
+        self.command: str | None = index.get("command")
         self.tasks: list[dict[str, Any]] = index["tasks"]
         self.task_ids: list[int] = [task["task_id"] for task in self.tasks]
         self._paths: dict[int, list[Path]] = {task_id: [] for task_id in self.task_ids}

@@ -22,7 +22,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -185,6 +185,22 @@ def _npy_header(file: Path) -> tuple[tuple[int, ...], np.dtype]:
     return tuple(shape), dtype
 
 
+def check_versioned(document: Any, where: Path, required: Sequence[str], name: str, version: int,
+                    error: type[Exception]) -> None:
+    """Raise ``error`` naming ``where`` unless ``document`` is a JSON object with the
+    ``required`` keys, of format ``name`` at ``version`` (episodes and dataset indexes)."""
+    if not isinstance(document, dict):
+        raise error(f"{where}: must hold a JSON object")
+    missing = [key for key in required if key not in document]
+    if missing:
+        raise error(f"{where}: missing required key(s) {missing}")
+    if document["format"] != name:
+        raise error(f"{where}: format is {document['format']!r}, not {name!r}")
+    if document["version"] != version:
+        raise error(f"{where}: unsupported version {document['version']!r} "
+                    f"(this reader supports {version})")
+
+
 def _read_meta(path: Path) -> dict[str, Any]:
     """Load and validate ``meta.json``: format, version, required keys and array list."""
     meta_file = path / META_FILE
@@ -192,16 +208,7 @@ def _read_meta(path: Path) -> dict[str, Any]:
         meta = json.loads(meta_file.read_text())
     except (OSError, ValueError) as error:
         raise EpisodeError(f"{meta_file}: cannot read episode metadata: {error}") from error
-    if not isinstance(meta, dict):
-        raise EpisodeError(f"{meta_file}: must hold a JSON object")
-    missing = [key for key in REQUIRED_META_KEYS if key not in meta]
-    if missing:
-        raise EpisodeError(f"{meta_file}: missing required key(s) {missing}")
-    if meta["format"] != FORMAT_NAME:
-        raise EpisodeError(f"{meta_file}: format is {meta['format']!r}, not {FORMAT_NAME!r}")
-    if meta["version"] != FORMAT_VERSION:
-        raise EpisodeError(f"{meta_file}: unsupported version {meta['version']!r} "
-                           f"(this reader supports {FORMAT_VERSION})")
+    check_versioned(meta, meta_file, REQUIRED_META_KEYS, FORMAT_NAME, FORMAT_VERSION, EpisodeError)
     if meta["demonstrator"] not in DEMONSTRATORS:
         raise EpisodeError(f"{meta_file}: demonstrator must be one of {DEMONSTRATORS}")
     expected = {"frames", "state", "timestamps"} | ({"actions"} if meta["demonstrator"] == "robot"

@@ -97,7 +97,8 @@ def train_contextual(
     optimizer = torch.optim.Adam(network.parameters(), lr=train.meta_lr)
 
     def save(iteration: int) -> None:
-        data_info = {"dataset": str(dataset.root), "tasks": len(dataset.task_ids),
+        data_info = {"dataset": str(dataset.root), "dataset_command": dataset.command,
+                     "tasks": len(dataset.task_ids),
                      "episodes": len(dataset), "iterations": iteration}
         save_checkpoint(out, {k: v.detach().cpu() for k, v in network.state_dict().items()},
                         {"kind": "contextual", "policy": cfg.to_json()},

@@ -5,19 +5,18 @@ dataclasses, and a mismatch between a checkpoint and the code is caught field by
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 
 @dataclass
-class MILConfig:
-    """Architecture and meta-learning settings of the MIL policy.
+class VisionPolicyConfig:
+    """What every image-conditioned policy here shares: camera, robot spec, trunk and head.
 
     The thesis's reach network is 3 conv x 40 filters on 80x64 images with 4 FC x 200
     (L6811-L6819). On two CPU cores we use fewer, strided filters and spatial soft-argmax
-    feature points (as in the push network, L6836-L6840), which localises coloured targets
-    with far less compute; bias transformation of size 10 and meta-gradient clipping at 20
-    follow the reach set-up. The inner rate is learned per step (starting at `inner_lr`).
+    feature points (as in the push network, L6836-L6840), which localise coloured targets
+    with far less compute.
     """
 
     image_size: tuple[int, int] = (64, 64)  # (width, height) of the camera image
@@ -27,44 +26,42 @@ class MILConfig:
     kernel_sizes: tuple[int, ...] = (5, 3, 3)
     strides: tuple[int, ...] = (2, 2, 1)
     fc_hidden: tuple[int, ...] = (100, 100, 100)
-    bias_transform_dim: int = 10
     keypoint_temperature: float = 0.1  # initial soft-argmax temperature (see SpatialSoftArgmax)
+
+    def to_json(self) -> dict[str, Any]:
+        return _jsonable(asdict(self))
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Any:
+        return _from_json(cls, data)
+
+
+@dataclass
+class MILConfig(VisionPolicyConfig):
+    """The MIL policy: the shared network plus bias transformation and the inner loop.
+
+    Bias transformation of size 10 and meta-gradient clipping at 20 follow the reach set-up
+    (L6815-L6819). The inner rate starts at `inner_lr` and is meta-learned.
+    """
+
+    bias_transform_dim: int = 10
     inner_steps: int = 1
     inner_lr: float = 0.01
     inner_lr_mode: str = "per_step"
     inner_grad_clip: float | None = 10.0
     first_order: bool = False
-
-    def to_json(self) -> dict[str, Any]:
-        return _jsonable(asdict(self))
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "MILConfig":
-        return _from_json(cls, data)
+    # parameter-name prefixes the inner loop adapts; empty = all (thesis MIL). Adapting only
+    # the perception layers ("trunk.", "keypoints.") forces the demo to act on which target
+    # the feature points find, instead of on output biases that do not transfer to a new scene.
+    adapt_prefixes: tuple[str, ...] = ()
 
 
 @dataclass
-class ContextualConfig:
+class ContextualConfig(VisionPolicyConfig):
     """The contextual baseline (thesis L3050-L3052): final demo frame + current frame -> action.
 
     It shares the MIL trunk's shape so the comparison isolates the adaptation mechanism.
     """
-
-    image_size: tuple[int, int] = (64, 64)
-    state_dim: int = 6
-    action_dim: int = 2
-    conv_channels: tuple[int, ...] = (16, 16, 16)
-    kernel_sizes: tuple[int, ...] = (5, 3, 3)
-    strides: tuple[int, ...] = (2, 2, 1)
-    fc_hidden: tuple[int, ...] = (100, 100, 100)
-    keypoint_temperature: float = 0.1
-
-    def to_json(self) -> dict[str, Any]:
-        return _jsonable(asdict(self))
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "ContextualConfig":
-        return _from_json(cls, data)
 
 
 @dataclass
@@ -83,7 +80,6 @@ class TrainConfig:
     device: str = "cpu"
     save_every: int = 500
     log_every: int = 25
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _jsonable(value: Any) -> Any:

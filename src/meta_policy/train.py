@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Callable
 
@@ -40,7 +41,9 @@ def make_inner_loop(policy: MILPolicy) -> InnerLoop:
         grad_clip=cfg.inner_grad_clip,
         first_order=cfg.first_order,
     )
-    return InnerLoop(inner, params_of(policy))
+    prefixes = tuple(cfg.adapt_prefixes)
+    adapt_filter = (lambda name: name.startswith(prefixes)) if prefixes else None
+    return InnerLoop(inner, params_of(policy), adapt_filter)
 
 
 def adapt_on_demo(
@@ -95,10 +98,11 @@ class MILTrainer:
         return self.sampler.frames(episode, t.frames_per_demo, t.early_frames, t.early_window).to(t.device)
 
     def save(self, out: Path, command: list[str], iteration: int, results: dict | None = None) -> Path:
-        data = {"dataset": str(self.dataset.root), "family": self.dataset.family,
+        data = {"dataset": str(self.dataset.root), "dataset_command": self.dataset.command,
+                "family": self.dataset.family,
                 "split": self.dataset.split, "tasks": len(self.dataset.task_ids),
                 "episodes": len(self.dataset), "iterations": iteration,
-                "train_config": {k: v for k, v in vars(self.train).items()}}
+                "train_config": asdict(self.train)}
         return save_checkpoint(
             out,
             mil_checkpoint_tensors(self.policy, self.inner),

@@ -111,6 +111,18 @@ def load_checkpoint(path: str | Path) -> tuple[dict[str, torch.Tensor], dict, di
     return _read_tensors(path / WEIGHTS), _read_json(path / CONFIG), _read_json(path / MANIFEST)
 
 
+def record_results(path: str | Path, name: str, results: dict) -> None:
+    """Add evaluation ``results`` under ``name`` to a checkpoint's manifest, atomically.
+
+    Evaluations of a shipped checkpoint live next to the command that trained it."""
+    path = Path(path)
+    manifest = _read_json(path / MANIFEST)
+    manifest["results"] = {**(manifest.get("results") or {}), name: results}
+    staging = path / f".{MANIFEST}.tmp"
+    _write_json(staging, manifest)
+    os.replace(staging, path / MANIFEST)
+
+
 def load_state(
     module: nn.Module, tensors: dict[str, torch.Tensor], *, source: str = "checkpoint"
 ) -> None:

@@ -1,7 +1,8 @@
 """`oneshot` — the command-line contract of the project (ARCHITECTURE.md, "Entry points").
 
 Each sub-command parses its own arguments and calls one function of the packages; nothing
-here does the work itself.
+here does the work itself. Packages are imported inside the sub-command that needs them, so
+`oneshot --help` answers without loading torch and MuJoCo.
 """
 from __future__ import annotations
 
@@ -29,17 +30,15 @@ def _add_train_config(parser: argparse.ArgumentParser) -> None:
     from meta_policy.config import TrainConfig
 
     for f in fields(TrainConfig):
-        if f.name == "extra":
-            continue
-        kind = {"int": int, "float": float, "str": str}.get(str(f.type).split(" ")[0], float)
-        parser.add_argument(f"--{f.name.replace('_', '-')}", type=kind, default=None)
+        parser.add_argument(f"--{f.name.replace('_', '-')}", type=type(f.default), default=None,
+                            help=f"(default {f.default})")
 
 
 def _train_config(args: argparse.Namespace):
     from meta_policy.config import TrainConfig
 
     values = {f.name: getattr(args, f.name) for f in fields(TrainConfig)
-              if f.name != "extra" and getattr(args, f.name, None) is not None}
+              if getattr(args, f.name) is not None}
     return TrainConfig(**values)
 
 
@@ -81,12 +80,19 @@ def cmd_adapt(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    if args.record and args.checkpoint is None:
+        raise ValueError("--record writes into a checkpoint's manifest: give --checkpoint")
     from oneshot.evaluate import EvalConfig, evaluate, method_from_args
 
     cfg = EvalConfig(suite=args.suite, trials=args.trials, trials_per_task=args.trials_per_task,
                      seed=args.seed, scene=Path(args.scene) if args.scene else None)
     result = evaluate(method_from_args(args.checkpoint, args.baseline, args.seed), cfg)
+    result["command"] = " ".join(_command())
     _write_json(Path(args.json), result)
+    if args.record:
+        from metalearn.checkpoint import record_results
+
+        record_results(args.checkpoint, f"{result['suite']}/{result['method']}", result)
     lo, hi = result["ci95"]
     print(f"{result['method']} on {result['suite']}: success {result['success_rate']:.3f} "
           f"(95% CI {lo:.3f}-{hi:.3f}) over {result['trials']} trials -> {args.json}")
@@ -139,6 +145,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--trials-per-task", type=int, default=10)
     p.add_argument("--seed", type=int, default=1000)
     p.add_argument("--json", required=True)
+    p.add_argument("--record", action="store_true",
+                   help="also add the result to the checkpoint's manifest.json")
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("bench", help="benchmarks: bench {sinusoid,speed} --json OUT", add_help=False)

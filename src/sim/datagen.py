@@ -14,6 +14,7 @@ before ``actions[t]`` was applied, and ``timestamps[t] = t * dt``.
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from pathlib import Path
 from typing import Any, Sequence
@@ -71,7 +72,8 @@ def successful_demo(env: ReachEnv, task: dict[str, Any],
 
 
 def generate_reach(out: Path, tasks: int, demos_per_task: int, split: str, seed: int,
-                   image_size: tuple[int, int] = (64, 64), progress: bool = True) -> Path:
+                   image_size: tuple[int, int] = (64, 64), progress: bool = True,
+                   command: str | None = None) -> Path:
     """Write ``tasks`` x ``demos_per_task`` expert demonstrations to ``out``; return
     the path of its ``dataset.json``. ``out`` must be absent or empty."""
     out = Path(out)
@@ -101,7 +103,7 @@ def generate_reach(out: Path, tasks: int, demos_per_task: int, split: str, seed:
     finally:
         env.close()
     return write_dataset_index(out, family="reach", split=split, seed=seed,
-                               tasks=task_entries, episodes=episode_entries)
+                               tasks=task_entries, episodes=episode_entries, command=command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -118,10 +120,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--image-size", type=int, nargs=2, default=(64, 64),
                         metavar=("W", "H"))
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     try:
         index = generate_reach(args.out, args.tasks, args.demos_per_task, args.split,
-                               args.seed, tuple(args.image_size), not args.no_progress)
+                               args.seed, tuple(args.image_size), not args.no_progress,
+                               command=shlex.join(["oneshot", "datagen", "reach", *argv]))
     except (FileExistsError, ValueError) as error:
         print(f"datagen reach: {error}", file=sys.stderr)
         return 2

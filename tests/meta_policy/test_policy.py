@@ -52,3 +52,15 @@ def test_state_normalisation_is_saved_with_the_weights(tiny_reach):
     policy.state_norm.fit(states)
     assert {"state_norm.mean", "state_norm.std"} <= set(policy.state_dict())
     assert torch.allclose(policy.state_norm(states).mean(0), torch.zeros(6), atol=1e-4)
+
+
+def test_adapt_prefixes_restrict_the_inner_step_to_perception(tiny_reach):
+    torch.manual_seed(0)
+    cfg = MILConfig(image_size=(32, 32), adapt_prefixes=("trunk.", "keypoints."))
+    policy = MILPolicy(cfg)
+    theta = params_of(policy)
+    phi = adapt_on_demo(policy, make_inner_loop(policy), theta, first_demo(tiny_reach),
+                        create_graph=False)
+    changed = {name for name in theta if not torch.equal(theta[name], phi[name])}
+    assert changed == {n for n in theta if n.startswith(("trunk.", "keypoints."))}
+    assert "fc_in.z" not in changed and "keypoints.log_temperature" in changed

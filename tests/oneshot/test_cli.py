@@ -35,6 +35,23 @@ def write_config(root):
     return path
 
 
+def test_checkpoint_manifest_holds_the_datagen_and_train_commands(trained):
+    manifest = json.loads((trained / "mil" / "manifest.json").read_text())
+    assert manifest["command"].startswith("oneshot train mil --data")
+    assert manifest["data"]["dataset_command"].startswith("oneshot datagen reach --out")
+    assert "--seed 5" in manifest["data"]["dataset_command"]
+
+
+def test_eval_record_adds_the_result_to_the_manifest(trained, tmp_path):
+    done = oneshot("eval", "--checkpoint", str(trained / "mil"), "--trials", "2",
+                   "--trials-per-task", "2", "--json", str(tmp_path / "r.json"), "--record")
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads((trained / "mil" / "manifest.json").read_text())
+    recorded = manifest["results"]["reach-heldout/mil"]
+    assert recorded == json.loads((tmp_path / "r.json").read_text())
+    assert recorded["command"].startswith("oneshot eval --checkpoint")
+
+
 def test_adapt_writes_an_adapted_policy(trained):
     demo = trained / "data" / "task_0000" / "demo_000"
     done = oneshot("adapt", "--checkpoint", str(trained / "mil"), "--demo", str(demo),
