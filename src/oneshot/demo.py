@@ -7,6 +7,7 @@ the success rate and the adaptation time, and writes demo | rollout side by side
 """
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
@@ -20,8 +21,21 @@ from sim.video import side_by_side, write_mp4
 VIDEO_SCALE = 4
 
 
+def new_run_dir(parent: Path) -> Path:
+    """A folder under `parent` named after the current time, never one that exists."""
+    stamp = time.strftime("run-%Y%m%d-%H%M%S")
+    candidate, suffix = parent / stamp, 1
+    while candidate.exists():
+        suffix += 1
+        candidate = parent / f"{stamp}-{suffix}"
+    candidate.mkdir(parents=True)
+    return candidate
+
+
 def run_demo(checkpoint: Path, out: Path, trials: int, seed: int) -> int:
+    """Run the demo into a new time-stamped folder under `out`, so earlier runs are kept."""
     model = load_mil(checkpoint)
+    out = new_run_dir(out)
     rng = np.random.default_rng(seed)
     colour = task_colour("heldout", rng)
     rgb = ", ".join(f"{c:.2f}" for c in colour)

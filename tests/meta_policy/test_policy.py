@@ -25,7 +25,7 @@ def test_forward_takes_raw_frames_and_state():
 
 def test_inner_step_adapts_every_parameter_including_bias_transform(tiny_reach):
     torch.manual_seed(0)
-    policy = MILPolicy(CFG)
+    policy = MILPolicy(MILConfig(image_size=(32, 32), adapt_prefixes=()))
     inner = make_inner_loop(policy)
     theta = params_of(policy)
     demo = first_demo(tiny_reach)

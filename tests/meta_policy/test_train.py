@@ -30,10 +30,12 @@ def test_meta_training_lowers_the_post_adaptation_loss(tiny_reach):
 def test_learned_inner_rate_is_meta_trained(tiny_reach):
     trainer = MILTrainer(MILConfig(image_size=(32, 32)),
                          TrainConfig(meta_batch=2, frames_per_demo=5), Dataset(tiny_reach))
-    start = trainer.inner.step_rates.detach().clone()
+    start = {k: v.detach().clone() for k, v in trainer.inner.state_dict().items()}
+    assert start and all(k.startswith("param_rates.trunk") or k.startswith("param_rates.keypoints")
+                         for k in start)
     for _ in range(3):
         meta_step(trainer.optimizer, trainer.meta_loss()[0], 20.0)
-    assert not torch.equal(start, trainer.inner.step_rates.detach())
+    assert all(not torch.equal(v, trainer.inner.state_dict()[k]) for k, v in start.items())
 
 
 def test_train_mil_writes_checkpoint_manifest_and_log(tiny_reach, tmp_path):
@@ -43,7 +45,7 @@ def test_train_mil_writes_checkpoint_manifest_and_log(tiny_reach, tmp_path):
               ["oneshot", "train", "mil"], progress=False)
     tensors, config, manifest = load_checkpoint(out)
     assert config["kind"] == "mil" and config["policy"]["image_size"] == [32, 32]
-    assert "inner.step_rates" in tensors and "policy.fc_in.z" in tensors
+    assert "inner.param_rates.trunk__layers__0__weight" in tensors and "policy.fc_in.z" in tensors
     assert manifest["command"] == "oneshot train mil" and manifest["data"]["iterations"] == 4
     log = [json.loads(line) for line in metrics_path(out).read_text().splitlines()]
     assert [r["iteration"] for r in log] == [2, 4]

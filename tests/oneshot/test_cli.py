@@ -89,3 +89,16 @@ def test_missing_checkpoint_is_a_clear_error(tmp_path):
                    "--json", str(tmp_path / "r.json"))
     assert done.returncode == 2
     assert "Traceback" not in done.stderr and "missing" in done.stderr
+
+
+def test_demo_runs_twice_without_clobbering_and_writes_video(trained, tmp_path):
+    for _ in range(2):
+        done = oneshot("demo", "--checkpoint", str(trained / "mil"), "--out", str(tmp_path),
+                       "--trials", "2")
+        assert done.returncode == 0, done.stderr
+        assert "one-shot success from new positions" in done.stdout
+    runs = sorted(tmp_path.iterdir())
+    assert len(runs) == 2
+    for run in runs:
+        assert (run / "demo_vs_rollout.mp4").stat().st_size > 0
+        assert (run / "demo_episode" / "meta.json").is_file()
