@@ -115,10 +115,8 @@ def adapt(model: MetaTrainedMIL, demo: EpisodeReader | str | Path, version: int 
         adapted = adapt_on_demo(model.policy, model.inner, params_of(model.policy), tensors,
                                 create_graph=False)
     network = MILPolicy(cfg)
-    network.load_state_dict(model.policy.state_dict())
-    with torch.no_grad():
-        for name, param in network.named_parameters():
-            param.copy_(adapted[name])
+    network.load_state_dict({**model.policy.state_dict(),
+                             **{name: value.detach() for name, value in adapted.items()}})
     seconds = time.perf_counter() - start
     source = {"checkpoint": str(model.path), "demo": str(episode.path), "adapt_seconds": seconds}
     return AdaptedPolicy(network, source, version)

@@ -104,7 +104,7 @@ def train_contextual(
                         {"kind": "contextual", "policy": cfg.to_json()},
                         make_manifest(command, train.seed, data=data_info))
 
-    outer_loop(lambda: (_bc_loss(network, sampler, train), {}), optimizer, train,
+    outer_loop(lambda _: (_bc_loss(network, sampler, train), {}), optimizer, train,
                metrics_path(out), save, progress)
     return out
 

@@ -77,7 +77,7 @@ class MILTrainer:
         learned = list(self.policy.parameters()) + list(self.inner.parameters())
         self.optimizer = torch.optim.Adam(learned, lr=train.meta_lr)
 
-    def meta_loss(self) -> tuple[torch.Tensor, dict[str, float]]:
+    def meta_loss(self, diagnose: bool = True) -> tuple[torch.Tensor, dict[str, float]]:
         """Mean post-adaptation BC loss over a meta-batch, and the loss without adaptation
         on the same frames (their gap is what one-shot adaptation buys)."""
         params = params_of(self.policy)
@@ -88,9 +88,12 @@ class MILTrainer:
             test_demo = self.sample_frames(second)
             adapted = adapt_on_demo(self.policy, self.inner, params, train_demo)
             outer_losses.append(bc_loss(self.policy, adapted, test_demo))
-            with torch.no_grad():
-                unadapted_losses.append(bc_loss(self.policy, params, test_demo))
+            if diagnose:
+                with torch.no_grad():
+                    unadapted_losses.append(bc_loss(self.policy, params, test_demo))
         loss = torch.stack(outer_losses).mean()
+        if not diagnose:
+            return loss, {}
         return loss, {"unadapted_loss": float(torch.stack(unadapted_losses).mean())}
 
     def sample_frames(self, episode) -> Demo:
@@ -112,14 +115,17 @@ class MILTrainer:
 
 
 def outer_loop(
-    step_loss: Callable[[], tuple[torch.Tensor, dict[str, float]]],
+    step_loss: Callable[[bool], tuple[torch.Tensor, dict[str, float]]],
     optimizer: torch.optim.Optimizer,
     train: TrainConfig,
     log_path: Path,
     save: Callable[[int], None],
     progress: bool = True,
 ) -> None:
-    """Run `train.iterations` optimiser steps, logging JSON lines and saving periodically."""
+    """Run `train.iterations` optimiser steps, logging JSON lines and saving periodically.
+
+    `step_loss(logging)` returns the loss to minimise and, when `logging` is True, extra
+    diagnostics for the log (computed only then, to keep them off the other iterations)."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(
         optimizer, T_max=train.iterations, eta_min=train.meta_lr_final)
@@ -127,10 +133,11 @@ def outer_loop(
     with log_path.open("w") as log, tqdm(range(1, train.iterations + 1), disable=not progress,
                                          desc="meta-train", unit="it") as bar:
         for iteration in bar:
-            loss, extra = step_loss()
+            logging = iteration % train.log_every == 0 or iteration == train.iterations
+            loss, extra = step_loss(logging)  # diagnostics only on iterations that log them
             value = meta_step(optimizer, loss, train.meta_grad_clip)
             schedule.step()
-            if iteration % train.log_every == 0 or iteration == train.iterations:
+            if logging:
                 record = {"iteration": iteration, "loss": value, **extra,
                           "seconds": round(time.perf_counter() - start, 2)}
                 log.write(json.dumps(record) + "\n")
