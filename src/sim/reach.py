@@ -24,6 +24,7 @@ from gymnasium import spaces
 
 from sim.arena import (
     ARENA_HALF_SIZE,
+    LINK_LENGTHS,
     MIN_TARGET_SEPARATION,
     SUCCESS_DISTANCE,
     SUCCESS_WINDOW,
@@ -38,6 +39,17 @@ FRAME_SKIP = 2
 EPISODE_STEPS = 50
 OBJECT_COUNT = 3
 INITIAL_JOINT_NOISE = 0.1      # rad: the arm starts stretched along +x, perturbed by this
+JOINT_NAMES = ("shoulder", "elbow")
+
+
+def reach_state(q: np.ndarray, qd: np.ndarray) -> np.ndarray:
+    """The observation ``state`` from joint positions and velocities alone (forward
+    kinematics of the fingertip), as a robot driver's joint states would give it."""
+    upper, fore = LINK_LENGTHS
+    elbow_angle = q[0] + q[1]
+    fingertip = (upper * np.cos(q[0]) + fore * np.cos(elbow_angle),
+                 upper * np.sin(q[0]) + fore * np.sin(elbow_angle))
+    return np.array([q[0], q[1], qd[0], qd[1], *fingertip], dtype=np.float32)
 
 
 def _size(name: str, size: Sequence[int]) -> tuple[int, int]:
@@ -128,6 +140,11 @@ class ReachEnv(gym.Env):
     def fingertip_pos(self) -> np.ndarray:
         """The end effector's (x, y) in m."""
         return self.data.site_xpos[self._fingertip, :2].copy()
+
+    @property
+    def steps(self) -> int:
+        """Control steps taken since the last reset."""
+        return self._steps
 
     @property
     def target_pos(self) -> np.ndarray:

@@ -17,7 +17,7 @@ from sim.arena import (
     TARGET_RING,
 )
 from sim.expert import KD, KP, inverse_kinematics
-from sim.reach import EPISODE_STEPS, ReachEnv
+from sim.reach import EPISODE_STEPS, ReachEnv, reach_state
 from sim.scene import ReachScene
 
 
@@ -202,3 +202,13 @@ def test_reset_colour_option_overrides_the_sampled_colour(env):
     assert env.target_colour == pytest.approx((0.2, 0.4, 0.6))
     with pytest.raises(ValueError, match="unknown reset options"):
         env.reset(options={"position": [0, 0]})
+
+
+def test_reach_state_from_joints_matches_the_simulated_observation():
+    env = ReachEnv(image_size=(8, 8))
+    observation, _ = env.reset(seed=5)
+    for _ in range(20):
+        observation, *_ = env.step(np.array([0.7, -0.4]))
+    state = observation["state"]
+    np.testing.assert_allclose(reach_state(state[:2], state[2:4]), state, atol=1e-5)
+    env.close()
