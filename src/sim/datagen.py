@@ -2,10 +2,7 @@
 
 Each task is one target colour drawn from the split's hues; each of its demonstrations is
 a new episode (new target and distractor positions, new distractor colours) driven by the
-noisy scripted expert. As in DART (noise injected while the supervisor labels), the arm
-executes the noisy command but ``actions`` stores the expert's noise-free command for
-the same state: the demos still visit perturbed states, and their labels carry no noise
-for behaviour cloning to fit. Only successful demonstrations are kept: a failed rollout is
+noisy scripted expert. Only successful demonstrations are kept: a failed rollout is
 discarded and the next draw of the generator is tried instead, so every stored demo
 shows the task solved. Everything derives from one seed, so a seed gives identical data.
 
@@ -42,11 +39,11 @@ def rollout_demo(env: ReachEnv, task: dict[str, Any], reset_seed: int,
     scene = env.scene_description()
     frames, states, actions = [], [], []
     for _ in range(EPISODE_STEPS):
-        label = expert.command(env)
+        action = expert.act(env)
         frames.append(observation["image"])
         states.append(observation["state"])
-        actions.append(label)
-        observation, _, _, _, info = env.step(expert.perturb(label))
+        actions.append(action)
+        observation, _, _, _, info = env.step(action)
     width, height = env.image_size
     episode = Episode(
         frames=np.stack(frames),
@@ -57,8 +54,7 @@ def rollout_demo(env: ReachEnv, task: dict[str, Any], reset_seed: int,
         demonstrator="robot",
         fps=1.0 / env.dt,
         camera={"name": CAMERA, "width": width, "height": height},
-        scene={**scene, "reset_seed": reset_seed, "expert_noise_std": expert.noise_std,
-               "action_labels": "noise-free expert command"},
+        scene={**scene, "reset_seed": reset_seed, "expert_noise_std": expert.noise_std},
     )
     return episode, info["is_success"]
 

@@ -49,19 +49,11 @@ class ReachExpert:
         self.kd = kd
         self.rng = np.random.default_rng(seed)
 
-    def command(self, env: gym.Env) -> np.ndarray:
-        """The noise-free PD torque for the env's current state (float32, within [-1, 1])."""
+    def act(self, env: gym.Env) -> np.ndarray:
+        """The torque action for the env's current state (float32, within [-1, 1])."""
         reach = env.unwrapped
         q = reach.joint_positions
         goal = inverse_kinematics(reach.target_pos, q)
-        torque = self.kp * (goal - q) - self.kd * reach.joint_velocities
-        return np.clip(torque, -1.0, 1.0).astype(np.float32)
-
-    def perturb(self, command: np.ndarray) -> np.ndarray:
-        """``command`` plus the expert's Gaussian noise, clipped to the action box."""
-        noisy = command + self.rng.normal(0.0, self.noise_std, command.shape)
+        torque = np.clip(self.kp * (goal - q) - self.kd * reach.joint_velocities, -1.0, 1.0)
+        noisy = torque + self.rng.normal(0.0, self.noise_std, 2)
         return np.clip(noisy, -1.0, 1.0).astype(np.float32)
-
-    def act(self, env: gym.Env) -> np.ndarray:
-        """The noisy torque action the expert executes in the env's current state."""
-        return self.perturb(self.command(env))

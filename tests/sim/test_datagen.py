@@ -6,7 +6,6 @@ import pytest
 from episodes import Dataset
 from sim.colours import colour_hue, hue_bin, hue_bins
 from sim.datagen import generate_reach, main
-from sim.expert import KD, KP, inverse_kinematics
 from sim.reach import EPISODE_STEPS
 
 
@@ -43,19 +42,6 @@ def test_dataset_layout_and_episode_content(small):
             np.testing.assert_allclose(demo.state[0, :2], 0.0, atol=0.1)  # before any action
             final = np.linalg.norm(demo.state[-1, 4:] - demo.meta["scene"]["target_pos"])
             assert final < 0.05  # only successful demos are kept
-
-
-def test_actions_are_noise_free_expert_labels_of_noisily_visited_states(small):
-    """DART labels: each stored action is the PD command for the stored state, while the
-    executed command carried noise (so the next state is not what the label alone gives)."""
-    for task_id in small.task_ids:
-        for demo in small.episodes_of(task_id):
-            target = np.array(demo.meta["scene"]["target_pos"])
-            for q_and_qd, action in zip(demo.state[:, :4], demo.actions):
-                q, qd = q_and_qd[:2].astype(float), q_and_qd[2:].astype(float)
-                label = np.clip(KP * (inverse_kinematics(target, q) - q) - KD * qd, -1, 1)
-                np.testing.assert_allclose(action, label, atol=1e-4)
-            assert demo.meta["scene"]["expert_noise_std"] > 0
 
 
 def test_same_seed_same_data_and_other_seed_differs(small, tmp_path):
