@@ -4,9 +4,9 @@
 set -euo pipefail
 venv="${1:-.venv}"
 
-# Debian libraries for MuJoCo's headless (EGL) renderer.
+# Debian libraries: MuJoCo's headless (EGL) renderer; libusb for pyrealsense2.
 missing=()
-for pkg in libegl1 libgl1-mesa-dri; do
+for pkg in libegl1 libgl1-mesa-dri libusb-1.0-0; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -20,4 +20,4 @@ fi
 "$venv/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip
 # torch first and pinned, so no dependency can pull a CUDA build in.
 "$venv/bin/python" -m pip install -q --disable-pip-version-check "torch==2.13.0"
-"$venv/bin/python" -m pip install -q --disable-pip-version-check -e ".[test]"
+"$venv/bin/python" -m pip install -q --disable-pip-version-check -e ".[test,ros]"
