@@ -1,0 +1,83 @@
+"""``oneshot convert``: MCAP logs of demonstrations -> an episode, or a training dataset.
+
+For logs recorded on a robot by the demo recorder (or by ``ros2 bag record -s mcap`` of
+``image_raw``, ``joint_states`` and ``cmd/joint``). Steps are aligned exactly as the
+recorder aligns them; unusable messages are counted and skipped, and a log cut short (a
+killed recorder) converts up to the cut. Each log's task, demonstrator and robot come
+from its metadata (the recorder writes them), else from the options. Several logs become
+a dataset for ``oneshot train``: demos with the same task description are one task.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from adaptation_node.episode_builder import EpisodeBuilder
+from adaptation_node.mcap_log import read_log
+from adaptation_node.messages import MessageError
+from adaptation_node.robots import profile
+from episodes import write_dataset_index
+
+
+@dataclass
+class Conversion:
+    episode: Path
+    steps: int
+    task: dict
+    skipped: list[str]   # why each unusable message was left out
+    truncated: bool
+
+
+def convert(mcap: Path, out: Path, robot: str | None = None, demonstrator: str | None = None,
+            task: dict | None = None) -> Conversion:
+    """Write the episode of the log ``mcap`` to ``out``; options given here override the
+    log's metadata. AlignmentError/EpisodeError if the log holds no usable demonstration,
+    McapLogError if it is no MCAP log."""
+    log = read_log(mcap)
+    robot = robot or log.metadata.get("robot", "reach")
+    demonstrator = demonstrator or log.metadata.get("demonstrator", "robot")
+    task = task if task is not None else log.metadata.get("task", {"family": robot})
+    builder = EpisodeBuilder(profile(robot))
+    skipped = []
+    for logged in log.messages:
+        try:
+            builder.add(logged.topic, logged.message, logged.time_ns)
+        except MessageError as error:
+            skipped.append(f"{logged.topic}: {error}")
+    scene = {"source": "ros", "mcap": str(mcap), "truncated": log.truncated}
+    path, steps = builder.write(out, task, demonstrator, scene)
+    return Conversion(path, steps, task, skipped, log.truncated)
+
+
+def convert_dataset(mcaps: Sequence[Path], out: Path, command: str,
+                    robot: str | None = None) -> list[Conversion]:
+    """Convert every log into ``out/task_NNNN/demo_NNN`` and index them as a dataset."""
+    task_ids: dict[str, int] = {}
+    tasks, episodes, conversions = [], [], []
+    for mcap in mcaps:
+        log_task = read_log(mcap).metadata.get("task", {})
+        key = json.dumps(log_task, sort_keys=True)
+        if key not in task_ids:
+            task_ids[key] = len(task_ids)
+            tasks.append({**log_task, "task_id": task_ids[key]})
+        task_id = task_ids[key]
+        demo = sum(1 for e in episodes if e["task_id"] == task_id)
+        relative = f"task_{task_id:04d}/demo_{demo:03d}"
+        conversions.append(convert(mcap, out / relative, robot, task=tasks[task_id]))
+        episodes.append({"path": relative, "task_id": task_id})
+    family = tasks[0].get("family", "ros") if tasks else "ros"
+    write_dataset_index(out, family=family, split="recorded", seed=None, tasks=tasks,
+                        episodes=episodes, command=command)
+    return conversions
+
+
+def task_argument(text: str | None) -> dict | None:
+    """The --task option: a JSON object, or None."""
+    if text is None:
+        return None
+    task = json.loads(text)
+    if not isinstance(task, dict):
+        raise ValueError(f"--task must be a JSON object, got {text!r}")
+    return task

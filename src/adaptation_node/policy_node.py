@@ -1,0 +1,192 @@
+"""The policy node: runs the adapted policy on the latest image and joints, at a set rate.
+
+A new ``image_raw`` frame triggers a control step (at most ``rate_hz`` a second, so a
+30 Hz camera drives a 10 Hz controller on every third frame): the frame and the newest
+``joint_states`` go through the adapted policy and the clamped torque goes out on
+``cmd/joint`` at once, so a command is never older than its frame by more than the
+network's forward pass. It never acts on stale input: a watchdog timer (every 50 ms)
+publishes zeros while the image or the joint states are older than ``stale_s``, and
+while the ``estop`` service (std_srvs/SetBool, true = stop) is engaged. Without a policy,
+or while ``~/enable`` (SetBool) is false, the node sends nothing, so a teleoperator can
+drive the arm for a demonstration. A new adapted policy announced on ``policy/adapted``
+is loaded in a thread of its own, so control goes on while it loads, and is swapped in
+between two control steps (thesis ch. 7: adapt on the demo, then act in closed loop).
+"""
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+from rclpy.node import Node
+from sensor_msgs.msg import Image, JointState
+from std_msgs.msg import Float64, Float64MultiArray, String
+from std_srvs.srv import SetBool
+
+from adaptation_node import qos
+from adaptation_node.messages import (
+    MessageError,
+    command_msg,
+    frame_from_msg,
+    joints_from_msg,
+    json_from_msg,
+    json_msg,
+    stamp_ns,
+)
+from adaptation_node.params import declare
+from adaptation_node.robots import profile
+from adaptation_node.runner import run_nodes
+from adaptation_node.safety import CommandLimits, Watchdog
+from meta_policy.adapt import AdaptedPolicy
+from metalearn.checkpoint import CheckpointError
+
+WATCHDOG_PERIOD_S = 0.05
+INPUTS = ("image_raw", "joint_states")
+
+
+class PolicyNode(Node):
+    """Closed-loop control with the adapted policy (see the module docstring)."""
+
+    def __init__(self) -> None:
+        super().__init__("policy")
+        self.robot = profile(declare(self, "robot", "reach", "robot profile (joints, limits)"))
+        rate_hz = declare(self, "rate_hz", 10.0, "most control steps a second", 1.0, 200.0)
+        stale_s = declare(self, "stale_s", 0.2, "inputs older than this stop the arm", 0.01, 5.0)
+        initial = declare(self, "policy", "", "adapted policy to start with; empty: wait")
+        self.limits = CommandLimits(self.robot.command_low, self.robot.command_high)
+        self.watchdog = Watchdog(INPUTS, stale_s)
+        self.lock = threading.Lock()
+        self.frame: np.ndarray | None = None
+        self.frame_stamp_ns = 0  # when the camera took it (header stamp, ROS time)
+        self.joints = None
+        self.policy: AdaptedPolicy | None = None
+        self.estopped = False
+        self.enabled = True
+        self.min_interval_ns = int(0.9e9 / rate_hz)  # some slack for camera jitter
+        self.last_step_ns = 0
+        self.command_pub = self.create_publisher(Float64MultiArray, "cmd/joint", qos.COMMAND)
+        self.latency_pub = self.create_publisher(Float64, "policy/latency_ms", qos.STATE)
+        self.active_pub = self.create_publisher(String, "policy/active", qos.LATCHED)
+        self.create_subscription(Image, "image_raw", self.on_image, qos.SENSOR)
+        self.create_subscription(JointState, "joint_states", self.on_joints, qos.STATE)
+        self.create_subscription(String, "policy/adapted", self.on_adapted, qos.LATCHED)
+        self.create_service(SetBool, "estop", self.on_estop)
+        self.create_service(SetBool, "~/enable", self.on_enable)
+        self.create_timer(WATCHDOG_PERIOD_S, self.guard)
+        if initial:
+            self.swap_in(initial, version=0)
+
+    # -- inputs -------------------------------------------------------------------------
+
+    def on_image(self, msg: Image) -> None:
+        policy = self.policy
+        try:
+            frame = frame_from_msg(msg, policy.cfg.image_size if policy else None)
+        except MessageError as error:
+            self.get_logger().error(f"image_raw skipped: {error}", throttle_duration_sec=1.0)
+            return
+        with self.lock:
+            self.frame, self.frame_stamp_ns = frame, stamp_ns(msg)
+        self.watchdog.feed("image_raw")
+        now_ns = time.monotonic_ns()
+        if now_ns - self.last_step_ns >= self.min_interval_ns:
+            self.last_step_ns = now_ns
+            self.control_step()
+
+    def on_joints(self, msg: JointState) -> None:
+        try:
+            joints = joints_from_msg(msg, self.robot.joint_names)
+        except MessageError as error:
+            self.get_logger().error(f"joint_states skipped: {error}", throttle_duration_sec=1.0)
+            return
+        with self.lock:
+            self.joints = joints
+        self.watchdog.feed("joint_states")
+
+    def on_adapted(self, msg: String) -> None:
+        try:
+            announced = json_from_msg(msg, ("path", "version"))
+        except MessageError as error:
+            self.get_logger().error(f"policy/adapted skipped: {error}")
+            return
+        current = self.policy.version if self.policy else -1
+        if int(announced["version"]) <= current:
+            self.get_logger().warn(f"policy/adapted version {announced['version']} is not "
+                                   f"newer than the active {current}; ignored")
+            return
+        threading.Thread(target=self.swap_in, args=(announced["path"], int(announced["version"])),
+                         daemon=True).start()
+
+    def swap_in(self, path: str, version: int) -> None:
+        """Load an adapted policy and make it the active one (one reference assignment)."""
+        expected = self.policy.cfg if self.policy else None
+        try:
+            loaded = AdaptedPolicy.load(path, expected)
+        except (CheckpointError, OSError) as error:
+            self.get_logger().error(f"adapted policy {path} not loaded: {error}")
+            return
+        loaded.version = version
+        with self.lock:  # two loads in flight: the newer version wins whichever ends last
+            if self.policy is not None and self.policy.version >= version:
+                return
+            self.policy = loaded
+        self.active_pub.publish(json_msg({"path": str(path), "version": version}))
+        self.get_logger().info(f"policy version {version} active: {path}")
+
+    def on_estop(self, request: SetBool.Request, response: SetBool.Response) -> SetBool.Response:
+        self.estopped = bool(request.data)
+        if self.estopped:
+            self.publish(self.limits.zero)
+        response.success = True
+        response.message = "stopped" if self.estopped else "released"
+        self.get_logger().warn(f"estop {response.message}")
+        return response
+
+    def on_enable(self, request: SetBool.Request, response: SetBool.Response) -> SetBool.Response:
+        self.enabled = bool(request.data)
+        response.success = True
+        response.message = "enabled" if self.enabled else "disabled: sending no commands"
+        self.get_logger().info(response.message)
+        return response
+
+    # -- control --------------------------------------------------------------------------
+
+    def must_stop(self) -> bool:
+        """Whether to send the stop command rather than act (or stay silent)."""
+        return self.estopped or (not self.silent() and bool(self.watchdog.stale()))
+
+    def silent(self) -> bool:
+        """No policy to run, or disabled: leave the command topic to others."""
+        return self.policy is None or not self.enabled
+
+    def control_step(self) -> None:
+        """Act on the newest inputs, or stop if anything is missing."""
+        policy = self.policy
+        if self.must_stop():
+            self.publish(self.limits.zero)
+            return
+        if policy is None or self.silent():
+            return
+        with self.lock:
+            frame, taken_ns, joints = self.frame, self.frame_stamp_ns, self.joints
+        state = self.robot.state(joints.position, joints.velocity)
+        action = policy.act(frame, state)
+        self.publish(self.limits.clamp(action))
+        age_ms = (self.get_clock().now().nanoseconds - taken_ns) / 1e6
+        self.latency_pub.publish(Float64(data=age_ms))  # camera frame -> command
+
+    def guard(self) -> None:
+        """The watchdog: while the arm must not act, keep sending the stop command."""
+        if self.must_stop():
+            self.publish(self.limits.zero)
+
+    def publish(self, command: np.ndarray) -> None:
+        self.command_pub.publish(command_msg(command))
+
+
+def main(args: list[str] | None = None) -> int:
+    return run_nodes([PolicyNode], args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,59 @@
+"""Robot profiles: which joints a node reads, how a policy's state is built from them,
+and the box every joint command is clamped to.
+
+The reach twin's policy state is joints plus fingertip position (forward kinematics), so
+the same profile serves the twin and any arm whose driver publishes those joints. The
+PR2 (right arm) and Sawyer profiles command joint velocities (rad/s) through a
+ros2_control forward command controller; their boxes are half the joint velocity limits
+of the arms' published URDFs, a conservative start for a learned policy.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from sim.reach import JOINT_NAMES as REACH_JOINTS
+from sim.reach import reach_state
+
+StateFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+def joint_state(q: np.ndarray, qd: np.ndarray) -> np.ndarray:
+    """Positions then velocities: the state of a policy trained on raw joint states."""
+    return np.concatenate([q, qd]).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class RobotProfile:
+    name: str
+    joint_names: tuple[str, ...]
+    command_low: tuple[float, ...]
+    command_high: tuple[float, ...]
+    state: StateFn
+
+
+def symmetric(limits: tuple[float, ...], scale: float = 0.5) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    return tuple(-scale * v for v in limits), tuple(scale * v for v in limits)
+
+
+PR2_JOINTS = ("r_shoulder_pan_joint", "r_shoulder_lift_joint", "r_upper_arm_roll_joint",
+              "r_elbow_flex_joint", "r_forearm_roll_joint", "r_wrist_flex_joint",
+              "r_wrist_roll_joint")
+PR2_VELOCITY_LIMITS = (2.088, 2.082, 3.27, 3.3, 3.6, 3.078, 3.6)
+SAWYER_JOINTS = tuple(f"right_j{i}" for i in range(7))
+SAWYER_VELOCITY_LIMITS = (1.74, 1.328, 1.957, 1.957, 3.485, 3.485, 4.545)
+
+PROFILES = {
+    "reach": RobotProfile("reach", REACH_JOINTS, (-1.0, -1.0), (1.0, 1.0), reach_state),
+    "pr2": RobotProfile("pr2", PR2_JOINTS, *symmetric(PR2_VELOCITY_LIMITS), joint_state),
+    "sawyer": RobotProfile("sawyer", SAWYER_JOINTS, *symmetric(SAWYER_VELOCITY_LIMITS),
+                           joint_state),
+}
+
+
+def profile(name: str) -> RobotProfile:
+    if name not in PROFILES:
+        raise ValueError(f"unknown robot profile {name!r}; known: {sorted(PROFILES)}")
+    return PROFILES[name]

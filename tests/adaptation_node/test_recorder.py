@@ -1,0 +1,116 @@
+"""The demo recorder and the sim twin, each in its own process: a demo recorded over DDS
+becomes an MCAP log and an episode; a killed recorder leaves a readable partial log."""
+from __future__ import annotations
+
+import json
+import signal
+import time
+from pathlib import Path
+
+import numpy as np
+from builtin_interfaces.msg import Time
+from sensor_msgs.msg import Image
+from std_msgs.msg import Float64MultiArray, String
+from std_srvs.srv import Trigger
+
+from adaptation_node import qos
+from adaptation_node.mcap_log import read_log
+from adaptation_node.messages import image_msg
+from episodes import read_episode
+from sim.reach import EPISODE_STEPS, reach_state
+
+from ros_harness import FakeArm, start_recording, wait_until
+
+RECORDER, TWIN = "adaptation_node.recorder", "adaptation_node.sim_twin"
+
+
+def test_a_demo_of_the_twin_is_recorded_into_an_episode_and_mcap(start_node, probe, tmp_path):
+    commands = probe.record(Float64MultiArray, "cmd/joint", qos.COMMAND)
+    episodes = probe.record(String, "sim/episode", qos.LATCHED)
+    recorded = probe.record(String, "demo/recorded", qos.LATCHED)
+    start_node(TWIN, rate_hz=25.0, seed=2)
+    recorder = start_node(RECORDER, out_dir=str(tmp_path / "demos"))
+    start_recording(probe)
+    assert probe.call(Trigger, "sim/demonstrate", Trigger.Request()).success
+    wait_until(lambda: episodes, 30, "the demonstration to end")
+    stop = probe.call(Trigger, "/demo_recorder/stop", Trigger.Request())
+    assert stop.success, stop.message
+    assert json.loads(episodes[-1][1].data)["success"]
+
+    episode = read_episode(stop.message)
+    assert episode.length == EPISODE_STEPS
+    assert episode.frames.shape == (EPISODE_STEPS, 64, 64, 3)
+    teleop = np.array([list(msg.data) for _, msg in commands])
+    np.testing.assert_allclose(episode.actions, teleop, atol=1e-6)  # what the operator sent
+    state = np.asarray(episode.state)
+    np.testing.assert_allclose(state, [reach_state(s[:2], s[2:4]) for s in state], atol=1e-5)
+    assert np.abs(state[0, :2]).max() <= 0.1  # the first step is the fresh scene's start
+
+    wait_until(lambda: recorded, 10, "demo/recorded")
+    announced = json.loads(recorded[-1][1].data)
+    assert announced["path"] == stop.message and announced["frames"] == EPISODE_STEPS
+    log = read_log(announced["mcap"])
+    assert not log.truncated and {m.topic for m in log.messages} == {
+        "image_raw", "joint_states", "cmd/joint"}
+    assert log.metadata == {"task": {"family": "reach"}, "demonstrator": "robot", "robot": "reach"}
+    assert recorder.alive()
+
+
+def counted_frame(step: int) -> Image:
+    return image_msg(np.full((64, 64, 3), step % 256, np.uint8), Time())
+
+
+def test_a_killed_recorder_leaves_a_readable_partial_log_and_no_episode(start_node, probe, tmp_path):
+    out = tmp_path / "demos"
+    recorder = start_node(RECORDER, out_dir=str(out))
+    arm = FakeArm(probe, frame_at=counted_frame)
+    try:
+        log = Path(start_recording(probe))
+        wait_until(lambda: log.stat().st_size > 20 * 64 * 64 * 3, 10, "the log to fill")
+        recorder.stop(signal.SIGKILL)
+    finally:
+        arm.stop()
+    frames = [bytes(m.message.data[:1])[0] for m in read_log(log).messages
+              if m.topic == "image_raw"]
+    assert len(frames) >= 20 and np.all(np.diff(frames) % 256 == 1)  # every frame, in order
+    assert [p for p in out.iterdir() if p.suffix != ".mcap"] == []  # no episode, whole or half
+
+
+def test_start_needs_live_streams_and_stop_says_why_no_episode_was_made(start_node, probe, tmp_path):
+    out = tmp_path / "demos"
+    recorder = start_node(RECORDER, out_dir=str(out), stream_timeout_s=0.5)
+    assert probe.call(Trigger, "/demo_recorder/stop", Trigger.Request()).message == "not recording"
+    start = probe.call(Trigger, "/demo_recorder/start", Trigger.Request())
+    assert not start.success and "nothing on image_raw or joint_states in the last" in start.message
+    assert list(out.iterdir()) == []
+    arm = FakeArm(probe)
+    try:
+        start_recording(probe)
+        assert probe.call(Trigger, "/demo_recorder/start", Trigger.Request()).message == (
+            "already recording")
+        time.sleep(0.3)
+        stop = probe.call(Trigger, "/demo_recorder/stop", Trigger.Request())
+    finally:
+        arm.stop()
+    assert not stop.success and "no commands were recorded on cmd/joint" in stop.message
+    assert len(list(out.glob("*.mcap"))) == 1  # the log is kept
+    assert recorder.alive()
+
+
+def test_convert_turns_a_recorded_log_into_the_same_episode(start_node, probe, tmp_path):
+    from oneshot.cli import main as oneshot
+
+    episodes = probe.record(String, "sim/episode", qos.LATCHED)
+    start_node(TWIN, rate_hz=25.0, seed=4)
+    start_node(RECORDER, out_dir=str(tmp_path / "demos"))
+    start_recording(probe)
+    probe.call(Trigger, "sim/demonstrate", Trigger.Request())
+    wait_until(lambda: episodes, 30, "the demonstration to end")
+    recorded = read_episode(probe.call(Trigger, "/demo_recorder/stop", Trigger.Request()).message)
+    mcap = next((tmp_path / "demos").glob("*.mcap"))
+    assert oneshot(["convert", "--mcap", str(mcap), "--out", str(tmp_path / "converted")]) == 0
+    converted = read_episode(tmp_path / "converted")
+    for name in ("frames", "state", "actions", "timestamps"):
+        np.testing.assert_array_equal(getattr(converted, name), getattr(recorded, name))
+    assert oneshot(["convert", "--mcap", str(tmp_path / "none.mcap"), "--out",
+                    str(tmp_path / "x")]) == 2
