@@ -99,8 +99,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     if args.name == "sinusoid":
         from oneshot.benchmarks.sinusoid import main as bench_main
-    else:
+    elif args.name == "speed":
         from oneshot.benchmarks.speed import main as bench_main
+    else:
+        from oneshot.benchmarks.ros import main as bench_main
     return bench_main(args.rest)
 
 
@@ -108,6 +110,41 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from oneshot.demo import run_demo
 
     return run_demo(Path(args.checkpoint), Path(args.out), args.trials, args.seed)
+
+
+def cmd_convert(args: argparse.Namespace) -> int:
+    from adaptation_node.convert import convert, convert_dataset, task_argument
+
+    mcaps = [Path(m) for m in args.mcap]
+    if args.dataset:
+        results = convert_dataset(mcaps, Path(args.out), " ".join(_command()), args.robot)
+    else:
+        if len(mcaps) > 1:
+            raise ValueError("several logs make a dataset: add --dataset")
+        results = [convert(mcaps[0], Path(args.out), args.robot, args.demonstrator,
+                           task_argument(args.task))]
+    for result in results:
+        cut = " (log cut short: converted up to the cut)" if result.truncated else ""
+        print(f"{result.episode}: {result.steps} steps, "
+              f"{len(result.skipped)} messages skipped{cut}")
+        for reason in result.skipped[:3]:
+            print(f"  skipped {reason}", file=sys.stderr)
+    return 0
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    from adaptation_node.bringup import up
+
+    return up(args.config, args.seconds, args.domain_id)
+
+
+def cmd_record(args: argparse.Namespace) -> int:
+    from adaptation_node.convert import task_argument
+    from adaptation_node.record import record
+
+    path, frames = record(args.camera, args.seconds, Path(args.out), task_argument(args.task))
+    print(f"recorded {frames} frames to {path}")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -146,8 +183,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also add the result to the checkpoint's manifest.json")
     p.set_defaults(func=cmd_eval)
 
-    p = sub.add_parser("bench", help="benchmarks: bench {sinusoid,speed} --json OUT", add_help=False)
-    p.add_argument("name", choices=["sinusoid", "speed"])
+    p = sub.add_parser("bench", help="benchmarks: bench {sinusoid,speed,ros} --json OUT",
+                       add_help=False)
+    p.add_argument("name", choices=["sinusoid", "speed", "ros"])
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_bench)
 
@@ -157,6 +195,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--trials", type=int, default=20)
     p.add_argument("--seed", type=int, default=7)
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("convert", help="MCAP logs of demonstrations -> an episode or a dataset")
+    p.add_argument("--mcap", required=True, nargs="+",
+                   help="logs with image_raw, joint_states, cmd/joint")
+    p.add_argument("--out", required=True, help="new episode (or, with --dataset, dataset) dir")
+    p.add_argument("--dataset", action="store_true",
+                   help="write a training dataset; demos with the same task are one task")
+    p.add_argument("--robot", help="robot profile (default: the log's, else reach)")
+    p.add_argument("--demonstrator", choices=["robot", "human"],
+                   help="(one log) who demonstrated (default: the log's)")
+    p.add_argument("--task", help='(one log) task as JSON (default: the log\'s)')
+    p.set_defaults(func=cmd_convert)
+
+    p = sub.add_parser("up", help="start a ROS 2 graph: up sim-reach | up CONFIG.yaml")
+    p.add_argument("config", help="a config name from launch/ (sim-reach) or a YAML path")
+    p.add_argument("--for", dest="seconds", type=float, help="stop the graph after this long")
+    p.add_argument("--domain-id", type=int, help="ROS_DOMAIN_ID for every node")
+    p.set_defaults(func=cmd_up)
+
+    p = sub.add_parser("record", help="a human demonstration from a camera -> an episode")
+    p.add_argument("--camera", required=True, help="realsense[:SERIAL], usb:N or a file")
+    p.add_argument("--seconds", type=float, default=10.0, help="length (default 10)")
+    p.add_argument("--out", required=True, help="directory for the new episode")
+    p.add_argument("--task", help='task description as JSON, e.g. \'{"family": "reach"}\'')
+    p.set_defaults(func=cmd_record)
     return parser
 
 
