@@ -1,6 +1,6 @@
 """Talking to a running graph from plain Python: record topics, call services.
 
-A ``Probe`` is an rclpy node in its own context, spun by a MultiThreadedExecutor in a
+A ``Probe`` is an rclpy node in its own context, spun by a SingleThreadedExecutor in a
 background thread, so the calling code stays ordinary sequential Python. The ROS
 benchmark and the tests use it; ``call_service`` also serves nodes that wait for a
 service answer from a worker thread (the rehearsal).
@@ -13,7 +13,7 @@ from typing import Any
 
 import rclpy
 from rclpy.client import Client
-from rclpy.executors import MultiThreadedExecutor
+from rclpy.executors import SingleThreadedExecutor
 
 
 def call_service(client: Client, request: Any, timeout: float) -> Any:
@@ -36,7 +36,7 @@ class Probe:
         self.context = rclpy.Context()
         rclpy.init(context=self.context, domain_id=domain_id)
         self.node = rclpy.create_node(name, context=self.context)
-        self.executor = MultiThreadedExecutor(context=self.context)
+        self.executor = SingleThreadedExecutor(context=self.context)
         self.executor.add_node(self.node)
         self.thread = threading.Thread(target=self.executor.spin, daemon=True)
         self.thread.start()
