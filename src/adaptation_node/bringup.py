@@ -28,6 +28,8 @@ from typing import Any
 
 import yaml
 
+from adaptation_node import dds
+
 MODULES = {
     "camera": "adaptation_node.camera",
     "sim_twin": "adaptation_node.sim_twin",
@@ -37,7 +39,7 @@ MODULES = {
     "rehearsal": "adaptation_node.rehearsal",
 }
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "launch"
-BASE_ENV = {"FASTDDS_BUILTIN_TRANSPORTS": "LARGE_DATA", "MUJOCO_GL": "egl"}
+BASE_ENV = {**dds.ENV, "MUJOCO_GL": "egl"}
 GRACE_S = 5.0
 
 

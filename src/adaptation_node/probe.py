@@ -15,6 +15,8 @@ import rclpy
 from rclpy.client import Client
 from rclpy.executors import SingleThreadedExecutor
 
+from adaptation_node import dds
+
 
 def call_service(client: Client, request: Any, timeout: float) -> Any:
     """Call and wait for the answer (the client's node must be spinning elsewhere);
@@ -33,6 +35,7 @@ class Probe:
     """An rclpy node for scripts and tests (see the module docstring)."""
 
     def __init__(self, domain_id: int | None = None, name: str = "probe") -> None:
+        dds.configure()
         self.context = rclpy.Context()
         rclpy.init(context=self.context, domain_id=domain_id)
         self.node = rclpy.create_node(name, context=self.context)

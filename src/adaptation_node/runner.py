@@ -17,6 +17,8 @@ from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.impl.implementation_singleton import rclpy_implementation
 from rclpy.node import Node
 
+from adaptation_node import dds
+
 RCLError = rclpy_implementation.RCLError
 
 
@@ -24,6 +26,7 @@ def run_nodes(factories: Sequence[Callable[[], Node]], args: Sequence[str] | Non
     """Create the nodes (after ``rclpy.init(args)``) and spin them until shutdown.
 
     The exit status is the largest ``exit_code`` a node sets (0 when none does)."""
+    dds.configure()
     rclpy.init(args=list(sys.argv if args is None else args))  # Ctrl-C/SIGTERM shut down
     nodes: list[Node] = []
     executor = SingleThreadedExecutor()

@@ -8,12 +8,13 @@ from typing import Any
 
 import pytest
 
+from adaptation_node import dds
 from adaptation_node.probe import Probe
 from ros_harness import NodeProcess
 
 # The test's own participants use the nodes' transport and find them on this host only,
 # which is much faster than multicast discovery (set before any rclpy.init).
-DDS_ENV = {"FASTDDS_BUILTIN_TRANSPORTS": "LARGE_DATA", "ROS_AUTOMATIC_DISCOVERY_RANGE": "LOCALHOST"}
+DDS_ENV = {**dds.ENV, "ROS_AUTOMATIC_DISCOVERY_RANGE": "LOCALHOST"}
 for _name, _value in DDS_ENV.items():
     os.environ.setdefault(_name, _value)
 

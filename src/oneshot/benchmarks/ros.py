@@ -70,7 +70,7 @@ def image_transport(domain: int, seconds: float, folder: Path) -> dict:
     rate, width, height = 30.0, 640, 480
     graph = start([NodeSpec("sim_twin", {"rate_hz": rate, "image_width": width,
                                          "image_height": height})], domain, folder)
-    probe = Probe(domain, "bench_images")  # this process's env must match (see main)
+    probe = Probe(domain, "bench_images")
     try:
         frames = record_stamped(probe, Image, "image_raw", qos.IMAGES)
         wait_for(frames, 60.0, "image")
@@ -167,8 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--checkpoint", type=Path, default=Path("checkpoints/mil-reach"))
     parser.add_argument("--domain-id", type=int, default=DEFAULT_DOMAIN)
     args = parser.parse_args(argv)
-    os.environ.update(FASTDDS_BUILTIN_TRANSPORTS="LARGE_DATA",
-                      ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST")  # before any rclpy.init
+    os.environ.update(ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST")  # before any rclpy.init
     with tempfile.TemporaryDirectory(prefix="oneshot-bench-ros-") as tmp:
         folder = Path(tmp)
         result = {**image_transport(args.domain_id, args.image_seconds, folder),
