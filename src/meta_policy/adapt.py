@@ -1,8 +1,11 @@
 """Test-time one-shot adaptation: a meta-trained MIL checkpoint + one demo -> a policy.
 
-`adapt` runs the inner loop once on the whole demonstration (thesis Algorithm 9, test
-time) and returns an `AdaptedPolicy` whose network holds the adapted parameters phi, so a
-control step is a plain forward pass. Adapted policies are saved in the checkpoint format
+`adapt` runs the inner loop on the whole demonstration (thesis Algorithm 9, test time)
+and returns an `AdaptedPolicy` whose network holds the adapted parameters phi, so a
+control step is a plain forward pass. Meta-training takes one inner step; at test time
+`AdaptConfig` takes 5 steps at 1.5x the learned rates, chosen on validation colours
+(eval seeds 2000 and 3000, not the reported suite's 1000): 83% there against 75% with
+the single trained step. Adapted policies are saved in the checkpoint format
 (safetensors + JSON) with a version, for the policy node to hot-swap.
 """
 from __future__ import annotations
@@ -28,6 +31,18 @@ from meta_policy.config import MILConfig
 from meta_policy.data import load_demo
 from meta_policy.policy import MILPolicy
 from meta_policy.train import adapt_on_demo, make_inner_loop, mil_checkpoint_config
+
+
+@dataclass(frozen=True)
+class AdaptConfig:
+    """How to adapt at test time: inner steps, and a factor on the learned inner rates."""
+
+    steps: int = 5
+    rate_scale: float = 1.5
+
+    def __post_init__(self) -> None:
+        if self.steps < 1 or self.rate_scale <= 0:
+            raise ValueError(f"adaptation needs steps >= 1 and rate_scale > 0, got {self}")
 
 
 @dataclass
@@ -101,7 +116,8 @@ class AdaptedPolicy:
         return cls(network, manifest.get("data") or {}, int(config.get("version", 1)))
 
 
-def adapt(model: MetaTrainedMIL, demo: EpisodeReader | str | Path, version: int = 1) -> AdaptedPolicy:
+def adapt(model: MetaTrainedMIL, demo: EpisodeReader | str | Path, version: int = 1,
+          how: AdaptConfig = AdaptConfig()) -> AdaptedPolicy:
     """One-shot adaptation of `model` to `demo` (an episode directory or reader).
 
     The demo is checked first (image size, frames, finite actions: `load_demo`). The inner
@@ -113,10 +129,11 @@ def adapt(model: MetaTrainedMIL, demo: EpisodeReader | str | Path, version: int 
     start = time.perf_counter()
     with torch.enable_grad():
         adapted = adapt_on_demo(model.policy, model.inner, params_of(model.policy), tensors,
-                                create_graph=False)
+                                create_graph=False, steps=how.steps, rate_scale=how.rate_scale)
     network = MILPolicy(cfg)
     network.load_state_dict({**model.policy.state_dict(),
                              **{name: value.detach() for name, value in adapted.items()}})
     seconds = time.perf_counter() - start
-    source = {"checkpoint": str(model.path), "demo": str(episode.path), "adapt_seconds": seconds}
+    source = {"checkpoint": str(model.path), "demo": str(episode.path), "adapt_seconds": seconds,
+              "adapt_steps": how.steps, "rate_scale": how.rate_scale}
     return AdaptedPolicy(network, source, version)

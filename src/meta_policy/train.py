@@ -47,10 +47,13 @@ def make_inner_loop(policy: MILPolicy) -> InnerLoop:
 
 
 def adapt_on_demo(
-    policy: MILPolicy, inner: InnerLoop, params: Params, demo: Demo, create_graph: bool | None = None
+    policy: MILPolicy, inner: InnerLoop, params: Params, demo: Demo,
+    create_graph: bool | None = None, steps: int | None = None, rate_scale: float = 1.0,
 ) -> Params:
-    """phi = theta - alpha * grad BC(theta, demo): the one-shot adaptation of MIL."""
-    return inner.adapt(params, lambda p: bc_loss(policy, p, demo), create_graph=create_graph)
+    """phi = theta - alpha * grad BC(theta, demo): the one-shot adaptation of MIL (with
+    ``steps`` such steps, rates times ``rate_scale``, at test time)."""
+    return inner.adapt(params, lambda p: bc_loss(policy, p, demo), create_graph=create_graph,
+                       steps=steps, rate_scale=rate_scale)
 
 
 def mil_checkpoint_tensors(policy: MILPolicy, inner: InnerLoop) -> dict[str, torch.Tensor]:

@@ -95,7 +95,9 @@ class InnerLoop(nn.Module):
             )
 
     def rate(self, name: str, step: int) -> torch.Tensor | float:
-        """The inner learning rate of parameter ``name`` at inner step ``step``."""
+        """The inner learning rate of parameter ``name`` at inner step ``step``; steps past
+        the trained ones (more steps at test time) reuse the last learned rate."""
+        step = min(step, self.cfg.steps - 1)
         if self.cfg.lr_mode == "per_step":
             return self.step_rates[step]
         if self.cfg.lr_mode == "per_param":
@@ -103,9 +105,11 @@ class InnerLoop(nn.Module):
         return self.cfg.lr
 
     def inner_step(
-        self, params: Params, loss: torch.Tensor, step: int, create_graph: bool
+        self, params: Params, loss: torch.Tensor, step: int, create_graph: bool,
+        rate_scale: float = 1.0,
     ) -> Params:
-        """One gradient step ``phi = theta - rate * clip(grad)`` on the adapted parameters.
+        """One gradient step ``phi = theta - rate_scale * rate * clip(grad)`` on the adapted
+        parameters.
 
         Parameters outside the filter are passed through as the same tensor objects; an
         adapted parameter that the loss does not use gets a zero update. Without
@@ -122,7 +126,7 @@ class InnerLoop(nn.Module):
                 continue
             if self.cfg.grad_clip is not None:
                 grad = grad.clamp(-self.cfg.grad_clip, self.cfg.grad_clip)
-            new[name] = params[name] - self.rate(name, step) * grad
+            new[name] = params[name] - rate_scale * self.rate(name, step) * grad
         return new
 
     def adapt(
@@ -131,15 +135,20 @@ class InnerLoop(nn.Module):
         inner_loss: Callable[[Params], torch.Tensor],
         *,
         create_graph: bool | None = None,
+        steps: int | None = None,
+        rate_scale: float = 1.0,
     ) -> Params:
-        """Adapt ``params`` to a task with ``cfg.steps`` steps on ``inner_loss`` (L484-L492).
+        """Adapt ``params`` to a task with ``steps`` (default ``cfg.steps``) steps on
+        ``inner_loss`` (L484-L492); ``rate_scale`` multiplies every inner rate.
 
+        Meta-training uses the defaults. At test time more steps may help (thesis 4.3: the
+        sinusoid model keeps improving past the one step it was trained with).
         ``create_graph`` defaults to second-order MAML unless ``cfg.first_order``.
         """
         if create_graph is None:
             create_graph = not self.cfg.first_order
-        for step in range(self.cfg.steps):
-            params = self.inner_step(params, inner_loss(params), step, create_graph)
+        for step in range(self.cfg.steps if steps is None else steps):
+            params = self.inner_step(params, inner_loss(params), step, create_graph, rate_scale)
         return params
 
 

@@ -67,10 +67,26 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _adapt_config(args: argparse.Namespace):
+    from meta_policy.adapt import AdaptConfig
+
+    return AdaptConfig(steps=args.adapt_steps, rate_scale=args.rate_scale)
+
+
+def _add_adapt_config(parser: argparse.ArgumentParser) -> None:
+    from meta_policy.adapt import AdaptConfig
+
+    default = AdaptConfig()
+    parser.add_argument("--adapt-steps", type=int, default=default.steps,
+                        help=f"inner steps on the demo (default {default.steps})")
+    parser.add_argument("--rate-scale", type=float, default=default.rate_scale,
+                        help=f"factor on the learned inner rates (default {default.rate_scale})")
+
+
 def cmd_adapt(args: argparse.Namespace) -> int:
     from meta_policy.adapt import adapt, load_mil
 
-    adapted = adapt(load_mil(args.checkpoint), args.demo)
+    adapted = adapt(load_mil(args.checkpoint), args.demo, how=_adapt_config(args))
     adapted.save(args.out, _command())
     print(f"adapted in {adapted.source['adapt_seconds'] * 1000:.1f} ms; policy written to {args.out}")
     return 0
@@ -83,7 +99,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     cfg = EvalConfig(suite=args.suite, trials=args.trials, trials_per_task=args.trials_per_task,
                      seed=args.seed, scene=Path(args.scene) if args.scene else None)
-    result = evaluate(method_from_args(args.checkpoint, args.baseline, args.seed), cfg)
+    method = method_from_args(args.checkpoint, args.baseline, args.seed, _adapt_config(args))
+    result = evaluate(method, cfg)
     result["command"] = " ".join(_command())
     _write_json(Path(args.json), result)
     if args.record:
@@ -168,6 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint", required=True)
     p.add_argument("--demo", required=True, help="episode directory")
     p.add_argument("--out", required=True)
+    _add_adapt_config(p)
     p.set_defaults(func=cmd_adapt)
 
     p = sub.add_parser("eval", help="one-shot success rate on an evaluation suite")
@@ -181,6 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", required=True)
     p.add_argument("--record", action="store_true",
                    help="also add the result to the checkpoint's manifest.json")
+    _add_adapt_config(p)
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("bench", help="benchmarks: bench {sinusoid,speed,ros} --json OUT",

@@ -1,8 +1,8 @@
 """The main job (`make demo`): one-shot imitation of a colour the policy never saw.
 
 In the reach twin, the scripted expert records ONE demonstration of reaching a held-out
-colour; the shipped meta-trained MIL policy adapts to it with one gradient step; the
-adapted policy then reaches that colour from new target and distractor positions. Prints
+colour; the shipped meta-trained MIL policy adapts to it by gradient descent on that demo
+(a few inner steps, `meta_policy.adapt.AdaptConfig`); the adapted policy then reaches that colour from new target and distractor positions. Prints
 the success rate and the adaptation time, and writes demo | rollout side by side as mp4.
 """
 from __future__ import annotations
@@ -48,7 +48,8 @@ def run_demo(checkpoint: Path, out: Path, trials: int, seed: int) -> int:
         policy = adapt(model, demo)
         policy.save(out / "adapted_policy", ["oneshot", "demo"])
         print(f"adapted in {policy.source['adapt_seconds'] * 1000:.1f} ms "
-              f"(one gradient step on the demo) -> {out / 'adapted_policy'}")
+              f"({policy.source['adapt_steps']} gradient steps on the demo) "
+              f"-> {out / 'adapted_policy'}")
         outcomes, rollout = [], []
         for trial in range(trials):
             success, frames = run_episode(env, policy, colour, int(rng.integers(SEED_RANGE)),

@@ -11,14 +11,14 @@ from __future__ import annotations
 import math
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
 from episodes import EpisodeReader, read_episode, write_episode
-from meta_policy.adapt import adapt, load_mil
+from meta_policy.adapt import AdaptConfig, adapt, load_mil
 from meta_policy.baselines import RandomPolicy, condition_contextual, load_contextual
 from sim.colours import task_colour
 from sim.datagen import successful_demo
@@ -124,6 +124,7 @@ def evaluate(method: Method, cfg: EvalConfig) -> dict:
         "seed": cfg.seed,
         "scene": str(cfg.scene) if cfg.scene else None,
         "condition_ms_mean": 1000 * float(np.mean(condition_seconds)),
+        **({"adaptation": asdict(method.how)} if isinstance(method, MILMethod) else {}),
     }
 
 
@@ -132,12 +133,13 @@ class MILMethod:
 
     name = "mil"
 
-    def __init__(self, checkpoint: str | Path) -> None:
+    def __init__(self, checkpoint: str | Path, how: AdaptConfig = AdaptConfig()) -> None:
         self.model = load_mil(checkpoint)
+        self.how = how
         self.image_size = tuple(self.model.cfg.image_size)
 
     def condition(self, demo: EpisodeReader) -> Actor:
-        return adapt(self.model, demo)
+        return adapt(self.model, demo, how=self.how)
 
 
 class ContextualMethod:
@@ -165,12 +167,14 @@ class RandomMethod:
         return RandomPolicy(action_dim=2, seed=self.seed + int(demo.task.get("task_id", 0)))
 
 
-def method_from_args(checkpoint: str | None, baseline: str | None, seed: int) -> Method:
-    """The method `oneshot eval` names: MIL from --checkpoint, or --baseline NAME."""
+def method_from_args(checkpoint: str | None, baseline: str | None, seed: int,
+                     how: AdaptConfig = AdaptConfig()) -> Method:
+    """The method `oneshot eval` names: MIL from --checkpoint (adapted as ``how`` says),
+    or --baseline NAME."""
     if baseline == "random":
         return RandomMethod(seed)
     if checkpoint is None:
         raise ValueError("--checkpoint is required (for MIL and for --baseline contextual)")
     if baseline == "contextual":
         return ContextualMethod(checkpoint)
-    return MILMethod(checkpoint)
+    return MILMethod(checkpoint, how)

@@ -7,7 +7,7 @@ import pytest
 
 from episodes import Dataset, EpisodeError
 from metalearn.checkpoint import CheckpointError
-from meta_policy.adapt import AdaptedPolicy, adapt, load_mil
+from meta_policy.adapt import AdaptConfig, AdaptedPolicy, adapt, load_mil
 from meta_policy.config import MILConfig, TrainConfig
 from meta_policy.data import DemoError
 from meta_policy.train import train_mil
@@ -37,6 +37,19 @@ def test_adapted_policy_round_trips_through_disk(checkpoint, demo_copy, tmp_path
     state = np.linspace(-1, 1, 6, dtype=np.float32)
     np.testing.assert_array_equal(policy.act(image, state), again.act(image, state))
     assert again.version == 3 and again.source["demo"] == str(demo_copy)
+
+
+def test_test_time_steps_and_rate_scale_change_the_adaptation_and_are_recorded(
+        checkpoint, demo_copy):
+    model = load_mil(checkpoint)
+    one = adapt(model, demo_copy, how=AdaptConfig(steps=1, rate_scale=1.0))
+    more = adapt(model, demo_copy, how=AdaptConfig(steps=3, rate_scale=1.5))
+    image = np.full((32, 32, 3), 90, np.uint8)
+    state = np.linspace(-1, 1, 6, dtype=np.float32)
+    assert not np.allclose(one.act(image, state), more.act(image, state))
+    assert (more.source["adapt_steps"], more.source["rate_scale"]) == (3, 1.5)
+    with pytest.raises(ValueError, match="steps >= 1"):
+        AdaptConfig(steps=0)
 
 
 def test_adapted_policy_for_another_network_is_refused(checkpoint, demo_copy, tmp_path):

@@ -131,6 +131,26 @@ def test_fixed_rate_has_no_parameters_and_takes_plain_sgd_steps():
         torch.testing.assert_close(phi[name], value - 0.2 * grad)
 
 
+def test_extra_test_time_steps_reuse_the_last_learned_rate_times_the_scale():
+    model = tiny_model()
+    theta = params_of(model)
+    loop = InnerLoop(InnerConfig(steps=2, lr=0.1, lr_mode="per_param"), theta)
+    with torch.no_grad():
+        for index, rates in enumerate(loop.param_rates.values()):
+            rates[0].fill_(0.05 * (index + 1))
+            rates[1].fill_(0.2 * (index + 1))
+    xs, ys, _, _ = task_data()
+    loss = lambda p: mse(model, p, xs, ys)  # noqa: E731
+    expected = theta
+    for step in range(4):  # steps 2 and 3 were never trained: they take step 1's rates
+        grads = torch.autograd.grad(loss(expected), list(expected.values()))
+        expected = {name: value - 1.5 * loop.rate(name, min(step, 1)) * grad
+                    for (name, value), grad in zip(expected.items(), grads)}
+    phi = loop.adapt(theta, loss, create_graph=False, steps=4, rate_scale=1.5)
+    for name in theta:
+        torch.testing.assert_close(phi[name], expected[name])
+
+
 def test_adapt_filter_leaves_other_params_untouched():
     model = tiny_model()
     theta = params_of(model)
