@@ -11,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from geometry_msgs.msg import TwistStamped
 from sensor_msgs.msg import Image, JointState
 from std_msgs.msg import Float64MultiArray
 
@@ -20,11 +21,13 @@ from adaptation_node.messages import (
     frame_from_msg,
     joints_from_msg,
     stamp_ns,
+    twist_from_msg,
 )
 from adaptation_node.robots import RobotProfile
 from episodes import Episode, write_episode
 
-TOPICS = {"image_raw": "image", "joint_states": "joints", "cmd/joint": "command"}
+TOPICS = {"image_raw": "image", "joint_states": "joints", "cmd/joint": "command",
+          "cmd/ee_twist": "twist"}
 
 
 class EpisodeBuilder:
@@ -59,6 +62,10 @@ class EpisodeBuilder:
         command = command_from_msg(msg, len(self.robot.joint_names))
         self.streams.command_times.append(received_ns)
         self.streams.commands.append(command)
+
+    def add_twist(self, msg: TwistStamped, received_ns: int) -> None:
+        self.streams.command_times.append(received_ns)
+        self.streams.commands.append(twist_from_msg(msg))
 
     def write(self, path: Path, task: dict, demonstrator: str, scene: dict) -> tuple[Path, int]:
         """Write the episode to ``path``; return it and its length. AlignmentError or

@@ -12,6 +12,7 @@ from typing import Any, Sequence
 
 import numpy as np
 from builtin_interfaces.msg import Time
+from geometry_msgs.msg import TwistStamped
 from sensor_msgs.msg import CameraInfo, Image, JointState
 from std_msgs.msg import Float64MultiArray, String
 
@@ -119,6 +120,24 @@ def command_from_msg(msg: Float64MultiArray, size: int) -> np.ndarray:
         raise MessageError(f"command has {values.size} values, expected {size}")
     if not np.isfinite(values).all():
         raise MessageError(f"command has non-finite values: {values}")
+    return values
+
+
+def twist_msg(values: np.ndarray, stamp: Time, frame_id: str) -> TwistStamped:
+    """An end-effector twist: ``values`` = linear x, y, z (m/s), angular x, y, z (rad/s)."""
+    msg = TwistStamped()
+    msg.header.stamp, msg.header.frame_id = stamp, frame_id
+    msg.twist.linear.x, msg.twist.linear.y, msg.twist.linear.z = (float(v) for v in values[:3])
+    msg.twist.angular.x, msg.twist.angular.y, msg.twist.angular.z = (float(v) for v in values[3:])
+    return msg
+
+
+def twist_from_msg(msg: TwistStamped) -> np.ndarray:
+    """The six twist values of a TwistStamped, which must be finite."""
+    linear, angular = msg.twist.linear, msg.twist.angular
+    values = np.array([linear.x, linear.y, linear.z, angular.x, angular.y, angular.z])
+    if not np.isfinite(values).all():
+        raise MessageError(f"twist has non-finite values: {values}")
     return values
 
 

@@ -2,9 +2,11 @@
 
 A new ``image_raw`` frame triggers a control step (at most ``rate_hz`` a second, so a
 30 Hz camera drives a 10 Hz controller on every third frame): the frame and the newest
-``joint_states`` go through the adapted policy and the clamped torque goes out on
-``cmd/joint`` at once, so a command is never older than its frame by more than the
-network's forward pass. It never acts on stale input: a watchdog timer (every 50 ms)
+``joint_states`` go through the adapted policy and the clamped command goes out at once
+(joint values on ``cmd/joint``, or a TwistStamped on ``cmd/ee_twist`` for a twist
+profile), so a command is never older than its frame by more than the network's forward
+pass. A policy built for another state or command size than the robot profile's is
+refused with the sizes in the log. It never acts on stale input: a watchdog timer (every 50 ms)
 publishes zeros while the image or the joint states are older than ``stale_s``, and
 while the ``estop`` service (std_srvs/SetBool, true = stop) is engaged. Without a policy,
 or while ``~/enable`` (SetBool) is false, the node sends nothing, so a teleoperator can
@@ -18,6 +20,7 @@ import threading
 import time
 
 import numpy as np
+from geometry_msgs.msg import TwistStamped
 from rclpy.node import Node
 from sensor_msgs.msg import Image, JointState
 from std_msgs.msg import Float64, Float64MultiArray, String
@@ -32,6 +35,7 @@ from adaptation_node.messages import (
     json_from_msg,
     json_msg,
     stamp_ns,
+    twist_msg,
 )
 from adaptation_node.params import declare
 from adaptation_node.robots import profile
@@ -64,7 +68,9 @@ class PolicyNode(Node):
         self.enabled = True
         self.min_interval_ns = int(0.9e9 / rate_hz)  # some slack for camera jitter
         self.last_step_ns = 0
-        self.command_pub = self.create_publisher(Float64MultiArray, "cmd/joint", qos.COMMAND)
+        command_type = TwistStamped if self.robot.command == "twist" else Float64MultiArray
+        self.command_pub = self.create_publisher(command_type, self.robot.command_topic,
+                                                 qos.COMMAND)
         self.latency_pub = self.create_publisher(Float64, "policy/latency_ms", qos.STATE)
         self.active_pub = self.create_publisher(String, "policy/active", qos.LATCHED)
         self.create_subscription(Image, "image_raw", self.on_image, qos.SENSOR)
@@ -125,6 +131,10 @@ class PolicyNode(Node):
         except (CheckpointError, OSError) as error:
             self.get_logger().error(f"adapted policy {path} not loaded: {error}")
             return
+        problem = self.mismatch(loaded)
+        if problem:
+            self.get_logger().error(f"adapted policy {path} not used: {problem}")
+            return
         loaded.version = version
         with self.lock:  # two loads in flight: the newer version wins whichever ends last
             if self.policy is not None and self.policy.version >= version:
@@ -132,6 +142,17 @@ class PolicyNode(Node):
             self.policy = loaded
         self.active_pub.publish(json_msg({"path": str(path), "version": version}))
         self.get_logger().info(f"policy version {version} active: {path}")
+
+    def mismatch(self, policy: AdaptedPolicy) -> str | None:
+        """Why ``policy`` cannot drive this robot profile, if it cannot."""
+        joints = np.zeros(len(self.robot.joint_names))
+        state_dim = len(self.robot.state(joints, joints))
+        commands = len(self.limits.low)
+        if policy.cfg.state_dim != state_dim or policy.cfg.action_dim != commands:
+            return (f"it maps a {policy.cfg.state_dim}-d state to {policy.cfg.action_dim} "
+                    f"values; robot profile {self.robot.name} gives a {state_dim}-d state "
+                    f"and takes {commands}")
+        return None
 
     def on_estop(self, request: SetBool.Request, response: SetBool.Response) -> SetBool.Response:
         self.estopped = bool(request.data)
@@ -181,7 +202,11 @@ class PolicyNode(Node):
             self.publish(self.limits.zero)
 
     def publish(self, command: np.ndarray) -> None:
-        self.command_pub.publish(command_msg(command))
+        if self.robot.command == "twist":
+            stamp = self.get_clock().now().to_msg()
+            self.command_pub.publish(twist_msg(command, stamp, self.robot.twist_frame))
+        else:
+            self.command_pub.publish(command_msg(command))
 
 
 def main(args: list[str] | None = None) -> int:

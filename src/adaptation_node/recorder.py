@@ -19,6 +19,7 @@ from functools import partial
 from pathlib import Path
 
 from rclpy.node import Node
+from geometry_msgs.msg import TwistStamped
 from sensor_msgs.msg import Image, JointState
 from std_msgs.msg import Float64MultiArray, String
 from std_srvs.srv import Trigger
@@ -83,9 +84,10 @@ class DemoRecorderNode(Node):
         self.lock = threading.Lock()
         self.recording: Recording | None = None
         self.recorded_pub = self.create_publisher(String, "demo/recorded", qos.LATCHED)
+        command_type = TwistStamped if self.robot.command == "twist" else Float64MultiArray
         recorded_topics = ((Image, "image_raw", qos.IMAGES),
                            (JointState, "joint_states", qos.STATE),
-                           (Float64MultiArray, "cmd/joint", qos.COMMAND))
+                           (command_type, self.robot.command_topic, qos.COMMAND))
         for msg_type, topic, qos_profile in recorded_topics:
             self.create_subscription(msg_type, topic, partial(self._add, topic), qos_profile)
         self.create_service(Trigger, "~/start", self.on_start)

@@ -1,11 +1,14 @@
 """Robot profiles: which joints a node reads, how a policy's state is built from them,
-and the box every joint command is clamped to.
+which command it sends (joint values on ``cmd/joint``, or an end-effector twist on
+``cmd/ee_twist`` for MoveIt Servo), and the box every command is clamped to.
 
 The reach twin's policy state is joints plus fingertip position (forward kinematics), so
 the same profile serves the twin and any arm whose driver publishes those joints. The
 PR2 (right arm) and Sawyer profiles command joint velocities (rad/s) through a
 ros2_control forward command controller; their boxes are half the joint velocity limits
-of the arms' published URDFs, a conservative start for a learned policy.
+of the arms' published URDFs, a conservative start for a learned policy. The
+``sawyer_servo`` profile sends end-effector twists instead (linear m/s, then angular
+rad/s, in ``twist_frame``), capped at 0.1 m/s and 0.3 rad/s.
 """
 from __future__ import annotations
 
@@ -32,6 +35,12 @@ class RobotProfile:
     command_low: tuple[float, ...]
     command_high: tuple[float, ...]
     state: StateFn
+    command: str = "joint"        # "joint": cmd/joint; "twist": cmd/ee_twist
+    twist_frame: str = "base"
+
+    @property
+    def command_topic(self) -> str:
+        return "cmd/ee_twist" if self.command == "twist" else "cmd/joint"
 
 
 def symmetric(limits: tuple[float, ...], scale: float = 0.5) -> tuple[tuple[float, ...], tuple[float, ...]]:
@@ -50,6 +59,9 @@ PROFILES = {
     "pr2": RobotProfile("pr2", PR2_JOINTS, *symmetric(PR2_VELOCITY_LIMITS), joint_state),
     "sawyer": RobotProfile("sawyer", SAWYER_JOINTS, *symmetric(SAWYER_VELOCITY_LIMITS),
                            joint_state),
+    "sawyer_servo": RobotProfile("sawyer_servo", SAWYER_JOINTS,
+                                 *symmetric((0.1, 0.1, 0.1, 0.3, 0.3, 0.3), scale=1.0),
+                                 joint_state, command="twist", twist_frame="base"),
 }
 
 

@@ -68,3 +68,23 @@ def test_frames_taken_before_the_first_joint_state_are_dropped():
 def test_recordings_that_make_no_episode_say_what_is_missing(recorded, message):
     with pytest.raises(AlignmentError, match=message):
         align(recorded, joint_state)
+
+
+def test_twist_commands_become_the_actions_of_a_twist_robot():
+    from builtin_interfaces.msg import Time
+
+    from adaptation_node.episode_builder import EpisodeBuilder
+    from adaptation_node.messages import image_msg, joint_state_msg, twist_msg
+    from adaptation_node.robots import profile
+
+    robot = profile("sawyer_servo")
+    builder = EpisodeBuilder(robot)
+    for step in range(3):
+        stamp = Time(sec=step)
+        builder.add("image_raw", image_msg(frame(step), stamp), step * 10**9)
+        builder.add("joint_states", joint_state_msg(robot.joint_names, [0.0] * 7, [0.0] * 7,
+                                                    stamp), step * 10**9)
+        builder.add("cmd/ee_twist", twist_msg(np.full(6, step / 10), stamp, "base"),
+                    step * 10**9 + 5)
+    np.testing.assert_allclose(align(builder.streams, robot.state).actions,
+                               [[0.0] * 6, [0.1] * 6, [0.2] * 6])

@@ -182,3 +182,43 @@ def test_an_out_of_range_parameter_is_refused_and_the_default_used(start_node, p
     wait_until(lambda: len(commands) >= 3, 30, "the watchdog's stop commands")
     assert "parameter rate_hz" in node.text() and "using the default 10.0" in node.text()
     assert node.alive()
+
+
+@pytest.fixture(scope="module")
+def twist_policy(tmp_path_factory) -> Path:
+    """A Sawyer twist policy (untrained network) whose output is far out of limits."""
+    from meta_policy.adapt import AdaptedPolicy
+    from meta_policy.config import MILConfig
+    from meta_policy.policy import MILPolicy
+
+    network = MILPolicy(MILConfig(state_dim=14, action_dim=6))
+    with torch.no_grad():
+        network.head[4].weight.zero_()
+        network.head[4].bias.copy_(torch.tensor([5.0, -5.0, 0.05, 9.0, -9.0, 0.1]))
+    return AdaptedPolicy(network, {}).save(tmp_path_factory.mktemp("twist") / "p", ["test"])
+
+
+def test_a_twist_profile_sends_clamped_end_effector_twists(start_node, probe, fake_arm,
+                                                            twist_policy):
+    from geometry_msgs.msg import TwistStamped
+
+    from adaptation_node.messages import twist_from_msg
+
+    twists = probe.record(TwistStamped, "cmd/ee_twist", qos.COMMAND)
+    start_node(POLICY, robot="sawyer_servo", policy=str(twist_policy), rate_hz=20.0)
+    sawyer = profile("sawyer_servo").joint_names
+    fake_arm(joints=joint_state_msg(sawyer, [0.1] * 7, [0.0] * 7, Time()))
+    wait_until(lambda: twists and np.any(twist_from_msg(twists[-1][1])), 30, "a twist")
+    values = twist_from_msg(twists[-1][1])
+    np.testing.assert_allclose(values, [0.1, -0.1, 0.05, 0.3, -0.3, 0.1], atol=1e-6)
+    assert twists[-1][1].header.frame_id == "base"
+
+
+def test_a_policy_for_another_robot_is_refused_with_the_sizes(start_node, probe, twist_policy):
+    commands = probe.record(Float64MultiArray, "cmd/joint", qos.COMMAND)
+    node = start_node(POLICY, robot="reach", policy=str(twist_policy), rate_hz=20.0)
+    wait_until(lambda: "not used" in node.text(), 30, "the refusal in the log")
+    assert "maps a 14-d state to 6 values; robot profile reach gives a 6-d state and takes 2" \
+        in node.text()
+    time.sleep(0.5)
+    assert commands == [] and node.alive()  # no policy in use: silent
