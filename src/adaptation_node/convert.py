@@ -10,12 +10,13 @@ a dataset for ``oneshot train``: demos with the same task description are one ta
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
 from adaptation_node.episode_builder import EpisodeBuilder
-from adaptation_node.mcap_log import read_log
+from adaptation_node.mcap_log import Log, read_log
 from adaptation_node.messages import MessageError
 from adaptation_node.robots import profile
 from episodes import write_dataset_index
@@ -31,11 +32,11 @@ class Conversion:
 
 
 def convert(mcap: Path, out: Path, robot: str | None = None, demonstrator: str | None = None,
-            task: dict | None = None) -> Conversion:
-    """Write the episode of the log ``mcap`` to ``out``; options given here override the
-    log's metadata. AlignmentError/EpisodeError if the log holds no usable demonstration,
-    McapLogError if it is no MCAP log."""
-    log = read_log(mcap)
+            task: dict | None = None, log: Log | None = None) -> Conversion:
+    """Write the episode of the log ``mcap`` (already read, if ``log`` is given) to ``out``;
+    options given here override the log's metadata. AlignmentError/EpisodeError if the log
+    holds no usable demonstration, McapLogError if it is no MCAP log."""
+    log = log or read_log(mcap)
     robot = robot or log.metadata.get("robot", "reach")
     demonstrator = demonstrator or log.metadata.get("demonstrator", "robot")
     task = task if task is not None else log.metadata.get("task", {"family": robot})
@@ -55,17 +56,19 @@ def convert_dataset(mcaps: Sequence[Path], out: Path, command: str,
                     robot: str | None = None) -> list[Conversion]:
     """Convert every log into ``out/task_NNNN/demo_NNN`` and index them as a dataset."""
     task_ids: dict[str, int] = {}
+    demos: Counter[int] = Counter()
     tasks, episodes, conversions = [], [], []
     for mcap in mcaps:
-        log_task = read_log(mcap).metadata.get("task", {})
+        log = read_log(mcap)
+        log_task = log.metadata.get("task", {})
         key = json.dumps(log_task, sort_keys=True)
         if key not in task_ids:
             task_ids[key] = len(task_ids)
             tasks.append({**log_task, "task_id": task_ids[key]})
         task_id = task_ids[key]
-        demo = sum(1 for e in episodes if e["task_id"] == task_id)
-        relative = f"task_{task_id:04d}/demo_{demo:03d}"
-        conversions.append(convert(mcap, out / relative, robot, task=tasks[task_id]))
+        relative = f"task_{task_id:04d}/demo_{demos[task_id]:03d}"
+        demos[task_id] += 1
+        conversions.append(convert(mcap, out / relative, robot, task=tasks[task_id], log=log))
         episodes.append({"path": relative, "task_id": task_id})
     family = tasks[0].get("family", "ros") if tasks else "ros"
     write_dataset_index(out, family=family, split="recorded", seed=None, tasks=tasks,

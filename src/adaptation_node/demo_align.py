@@ -67,8 +67,9 @@ def align(streams: Streams, state_fn: Callable[[np.ndarray, np.ndarray], np.ndar
     if not streams.joints and streams.commands:
         raise AlignmentError("commands but no joint states were recorded")
     indices = list(range(len(streams.frames)))
+    answers = [_command_after(streams, i) for i in indices] if streams.commands else []
     if streams.commands:
-        followed = [i for i in indices if _command_after(streams, i) is not None]
+        followed = [i for i in indices if answers[i] is not None]
         if not followed:
             raise AlignmentError("no command followed any recorded frame")
         indices = indices[followed[0]:followed[-1] + 1]
@@ -81,15 +82,15 @@ def align(streams: Streams, state_fn: Callable[[np.ndarray, np.ndarray], np.ndar
         state = np.zeros((len(indices), 0))
     frames = np.stack([streams.frames[i] for i in indices])
     times = np.array([streams.frame_stamps[i] for i in indices], dtype=np.int64)
-    actions = _held_commands(streams, indices) if streams.commands else None
+    actions = _held(answers, indices) if streams.commands else None
     return Aligned(frames, state.astype(np.float32), actions,
                    (times - times[0]).astype(np.float64) / 1e9)
 
 
-def _held_commands(streams: Streams, indices: list[int]) -> np.ndarray:
+def _held(answers: list[np.ndarray | None], indices: list[int]) -> np.ndarray:
+    """The command answering each frame, the previous one held where none came."""
     held, actions = None, []
     for i in indices:
-        command = _command_after(streams, i)
-        held = command if command is not None else held
+        held = answers[i] if answers[i] is not None else held
         actions.append(held)
     return np.stack(actions).astype(np.float32)

@@ -48,9 +48,8 @@ CAMERA_HEIGHT_M = 1.0
 REQUEST_TIMEOUT_S = 5.0
 
 
-def equivalent_fovy_deg() -> float:
-    """The pinhole field of view that sees the orthographic extent at the camera height."""
-    return float(np.degrees(2.0 * np.arctan(ORTHOGRAPHIC_EXTENT_M / 2.0 / CAMERA_HEIGHT_M)))
+# the pinhole field of view that sees the orthographic extent at the camera height
+FOVY_DEG = float(np.degrees(2.0 * np.arctan(ORTHOGRAPHIC_EXTENT_M / 2.0 / CAMERA_HEIGHT_M)))
 
 
 class SimTwinNode(Node):
@@ -196,32 +195,34 @@ class SimTwinNode(Node):
         self.command_pub.publish(command_msg(command))  # never publish holding the lock
 
     def tick(self) -> None:
+        ended = None
         with self.lock:
             if self.running and not self.fresh:
-                self._step()
+                ended = self._step()
             self.fresh = False
             observation = self.observation
-        self._publish(observation)
+        self._publish(observation)  # publishing holds no lock
+        if ended is not None:
+            self.episode_pub.publish(json_msg(ended))
+            self.get_logger().info(f"episode {ended['episode']} ended: success={ended['success']}")
 
-    def _step(self) -> None:
+    def _step(self) -> dict | None:
+        """Step once; the episode's result if this step ended it."""
         if time.monotonic() - self.command_time <= self.command_timeout_s:
             command = self.command
         else:
             command = np.zeros(2)
         self.observation, _, _, _, info = self.env.step(command)
         self.sim_time += self.env.dt
-        if self.env.steps >= self.episode_steps:
-            self._finish_episode(info)
+        return self._finish_episode(info) if self.env.steps >= self.episode_steps else None
 
-    def _finish_episode(self, info: dict) -> None:
+    def _finish_episode(self, info: dict) -> dict:
         self.running = False
         demonstrated, self.teleop = self.teleop is not None, None
-        result = {"episode": self.episode, "success": self.env.is_success(),
-                  "final_distance": info["distance"], "demonstration": demonstrated,
-                  **{k: v for k, v in self.env.scene_description().items()
-                     if k in ("target_colour", "target_pos")}}
-        self.episode_pub.publish(json_msg(result))
-        self.get_logger().info(f"episode {self.episode} ended: success={result['success']}")
+        return {"episode": self.episode, "success": self.env.is_success(),
+                "final_distance": info["distance"], "demonstration": demonstrated,
+                **{k: v for k, v in self.env.scene_description().items()
+                   if k in ("target_colour", "target_pos")}}
 
     def _publish(self, observation: dict) -> None:
         stamp = self.get_clock().now().to_msg()
@@ -231,7 +232,7 @@ class SimTwinNode(Node):
         self.joint_pub.publish(joint_state_msg(JOINT_NAMES, state[:2], state[2:4], stamp))
         self.image_pub.publish(image_msg(image, stamp, "overhead"))
         self.info_pub.publish(camera_info_msg(image.shape[1], image.shape[0],
-                                              equivalent_fovy_deg(), stamp, "overhead"))
+                                              FOVY_DEG, stamp, "overhead"))
 
     def destroy_node(self) -> None:
         self.stopping.set()
