@@ -2,10 +2,11 @@
 
 The writer puts every message in the file as it arrives (no chunking, a flush per
 message): a recorder killed mid-demo leaves every message it had received, and the
-reader reads such a partial file up to the cut. Messages are CDR-serialised by rclpy;
-each channel's schema is the ``ros2msg`` definition text with its dependencies appended,
-as rosbag2 writes it. What the demonstration was (task, demonstrator, robot) goes in an
-MCAP metadata record named ``oneshot``, so a log converts to a training episode alone.
+reader reads such a partial file up to the cut. Messages are CDR-serialised by rclpy, to
+their exact length (:func:`cdr_bytes`); each channel's schema is the ``ros2msg``
+definition text with its dependencies appended, as rosbag2 writes it. What the
+demonstration was (task, demonstrator, robot) goes in an MCAP metadata record named
+``oneshot``, so a log converts to a training episode alone.
 """
 from __future__ import annotations
 
@@ -16,15 +17,26 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Collection
 
+from builtin_interfaces.msg import Time
 from mcap.exceptions import McapError
 from mcap.records import Channel, Message, Metadata, Schema
 from mcap.stream_reader import StreamReader
 from mcap.writer import Writer
 from rclpy.serialization import deserialize_message, serialize_message
+from rosidl_parser.definition import (
+    AbstractNestedType,
+    AbstractString,
+    Array,
+    BasicType,
+    NamespacedType,
+)
 
 SEPARATOR = "=" * 80
+CDR_SIZES = {"boolean": 1, "octet": 1, "char": 1, "int8": 1, "uint8": 1, "int16": 2,
+             "uint16": 2, "int32": 4, "uint32": 4, "float": 4, "int64": 8, "uint64": 8,
+             "double": 8}
 PRIMITIVES = {"bool", "byte", "char", "float32", "float64", "int8", "uint8", "int16",
               "uint16", "int32", "uint32", "int64", "uint64", "string", "wstring"}
 
@@ -90,10 +102,58 @@ def message_class(type_name: str) -> type:
         raise McapLogError(f"message type {type_name} is not installed") from None
 
 
+def ros_time(ns: int) -> Time:
+    """The ``builtin_interfaces/Time`` of a time in nanoseconds."""
+    return Time(sec=ns // 1_000_000_000, nanosec=ns % 1_000_000_000)
+
+
 def type_name_of(message: Any) -> str:
     """``pkg/msg/Type`` of a message instance."""
     module = type(message).__module__.split(".")
     return f"{module[0]}/msg/{type(message).__name__}"
+
+
+def cdr_bytes(message: Any) -> bytes:
+    """The CDR serialisation of ``message``, exactly as long as its data.
+
+    rclpy's ``serialize_message`` (rmw_fastrtps's ``rmw_serialize``) returns as many bytes
+    as it estimated, which after an empty sequence of 8-byte values (a JointState without
+    efforts) is more than it wrote; strict readers such as rosbags refuse the extra bytes.
+    A DDS sample, what ``ros2 bag record`` stores, has the exact length, computed here."""
+    return serialize_message(message)[:4 + _cdr_end(message, 0)]  # 4: encapsulation header
+
+
+def _cdr_end(message: Any, offset: int) -> int:
+    """Where the fields of ``message`` end in a CDR (XCDR1) stream when it starts at
+    ``offset``, counted after the encapsulation header."""
+    for kind, name in zip(type(message).SLOT_TYPES, message.get_fields_and_field_types()):
+        offset = _field_end(kind, getattr(message, name), offset)
+    return offset
+
+
+def _aligned(offset: int, size: int) -> int:
+    return offset + (-offset % size)
+
+
+def _field_end(kind: Any, value: Any, offset: int) -> int:
+    if isinstance(kind, BasicType) and kind.typename in CDR_SIZES:
+        size = CDR_SIZES[kind.typename]
+        return _aligned(offset, size) + size
+    if isinstance(kind, AbstractString):  # length, UTF-8 bytes, NUL
+        return _aligned(offset, 4) + 4 + len(value.encode()) + 1
+    if isinstance(kind, NamespacedType):
+        return _cdr_end(value, offset)
+    if isinstance(kind, AbstractNestedType):
+        if not isinstance(kind, Array):  # a sequence starts with its length
+            offset = _aligned(offset, 4) + 4
+        element = kind.value_type
+        if isinstance(element, BasicType) and element.typename in CDR_SIZES:
+            size = CDR_SIZES[element.typename]  # aligned only if there are elements
+            return _aligned(offset, size) + size * len(value) if len(value) else offset
+        for item in value:
+            offset = _field_end(element, item, offset)
+        return offset
+    raise McapLogError(f"cannot log a field of type {kind}")
 
 
 METADATA = "oneshot"
@@ -120,7 +180,7 @@ class McapLog:
         if channel is None:
             channel = self._add_channel(topic, type_name_of(message))
         self.writer.add_message(channel, log_time=time_ns, publish_time=time_ns,
-                                data=serialize_message(message), sequence=self.sequence)
+                                data=cdr_bytes(message), sequence=self.sequence)
         self.sequence += 1
         self.stream.flush()
 
@@ -152,8 +212,10 @@ class Log:
     truncated: bool                  # cut short (a recorder killed mid-demo): read to the cut
 
 
-def read_log(path: Path) -> Log:
-    """Every message and the metadata of an MCAP log, up to the cut of a partial file."""
+def read_log(path: Path, topics: Collection[str] | None = None) -> Log:
+    """Every message (or only those on ``topics``, named without a leading slash) and the
+    metadata of an MCAP log, up to the cut of a partial file. Messages on other topics are
+    not deserialised, so their types need not be installed here."""
     path = Path(path)
     schemas: dict[int, Schema] = {}
     channels: dict[int, Channel] = {}
@@ -165,7 +227,7 @@ def read_log(path: Path) -> Log:
                     schemas[record.id] = record
                 elif isinstance(record, Channel):
                     channels[record.id] = record
-                elif isinstance(record, Message):
+                elif isinstance(record, Message) and _wanted(record, channels, topics):
                     log.messages.append(_decoded(record, channels, schemas))
                 elif isinstance(record, Metadata) and record.name == METADATA:
                     log.metadata = {k: json.loads(v) for k, v in record.metadata.items()}
@@ -176,6 +238,11 @@ def read_log(path: Path) -> Log:
     except OSError as error:
         raise McapLogError(f"{path}: {error}") from None
     return log
+
+
+def _wanted(record: Message, channels: dict[int, Channel],
+            topics: Collection[str] | None) -> bool:
+    return topics is None or channels[record.channel_id].topic.lstrip("/") in topics
 
 
 def _decoded(record: Message, channels: dict[int, Channel],

@@ -132,13 +132,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_convert(args: argparse.Namespace) -> int:
     from adaptation_node.convert import convert, convert_dataset, task_argument
 
-    mcaps = [Path(m) for m in args.mcap]
+    logs = [Path(log) for log in args.logs]
     if args.dataset:
-        results = convert_dataset(mcaps, Path(args.out), " ".join(_command()), args.robot)
+        results = convert_dataset(logs, Path(args.out), " ".join(_command()), args.robot)
     else:
-        if len(mcaps) > 1:
+        if len(logs) > 1:
             raise ValueError("several logs make a dataset: add --dataset")
-        results = [convert(mcaps[0], Path(args.out), args.robot, args.demonstrator,
+        results = [convert(logs[0], Path(args.out), args.robot, args.demonstrator,
                            task_argument(args.task))]
     for result in results:
         cut = " (log cut short: converted up to the cut)" if result.truncated else ""
@@ -146,6 +146,14 @@ def cmd_convert(args: argparse.Namespace) -> int:
               f"{len(result.skipped)} messages skipped{cut}")
         for reason in result.skipped[:3]:
             print(f"  skipped {reason}", file=sys.stderr)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from adaptation_node.export import export_episode
+
+    path = export_episode(Path(args.episode), Path(args.out), args.robot)
+    print(f"exported {args.episode} to the rosbag2 folder {path}")
     return 0
 
 
@@ -215,9 +223,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=7)
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("convert", help="MCAP logs of demonstrations -> an episode or a dataset")
-    p.add_argument("--mcap", required=True, nargs="+",
-                   help="logs with image_raw, joint_states, cmd/joint")
+    p = sub.add_parser("convert", help="ROS 2 logs of demonstrations -> an episode or a dataset")
+    p.add_argument("--log", "--mcap", dest="logs", required=True, nargs="+",
+                   help="logs with image_raw, joint_states, cmd/joint: .mcap files, rosbag2 "
+                        "folders or .db3 files, or RealSense .db3 recordings (human demos)")
     p.add_argument("--out", required=True, help="new episode (or, with --dataset, dataset) dir")
     p.add_argument("--dataset", action="store_true",
                    help="write a training dataset; demos with the same task are one task")
@@ -226,6 +235,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="(one log) who demonstrated (default: the log's)")
     p.add_argument("--task", help='(one log) task as JSON (default: the log\'s)')
     p.set_defaults(func=cmd_convert)
+
+    p = sub.add_parser("export", help="an episode -> a ROS 2 log (rosbag2 folder, MCAP)")
+    p.add_argument("--episode", required=True, help="episode directory")
+    p.add_argument("--out", required=True, help="new rosbag2 folder")
+    p.add_argument("--robot", help="robot profile (default: the episode's, else reach)")
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("up", help="start a ROS 2 graph: up sim-reach | up CONFIG.yaml")
     p.add_argument("config", help="a config name from launch/ (sim-reach) or a YAML path")

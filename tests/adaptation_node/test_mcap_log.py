@@ -1,10 +1,27 @@
-"""MCAP logs: schemas as rosbag2 writes them, read-back, and partial files."""
+"""MCAP logs: schemas as rosbag2 writes them, read-back, partial files, and messages
+at their exact CDR length."""
 
 import numpy as np
+import pytest
 from builtin_interfaces.msg import Time
+from rclpy.serialization import deserialize_message
+from rosbags.typesys import Stores, get_typestore
+from std_msgs.msg import String
 
-from adaptation_node.mcap_log import McapLog, message_definition, read_log
-from adaptation_node.messages import image_msg, joint_state_msg
+from adaptation_node.mcap_log import (
+    McapLog,
+    cdr_bytes,
+    message_definition,
+    read_log,
+    type_name_of,
+)
+from adaptation_node.messages import (
+    camera_info_msg,
+    command_msg,
+    image_msg,
+    joint_state_msg,
+    twist_msg,
+)
 
 
 def write_log(path, steps: int) -> McapLog:
@@ -41,3 +58,24 @@ def test_a_log_cut_short_reads_up_to_the_cut(tmp_path):
     cut = read_log(tmp_path / "cut.mcap")
     assert cut.truncated and len(cut.messages) == 7 and cut.metadata["demonstrator"] == "robot"
     log.close()
+
+
+@pytest.mark.parametrize("message", [
+    joint_state_msg(["a", "bb"], [1.0, 2.0], [3.0, 4.0], Time(sec=1)),  # efforts empty
+    joint_state_msg([], [], [], Time(sec=1)),
+    image_msg(np.zeros((5, 7, 3), np.uint8), Time(sec=1), "odd_id"),
+    camera_info_msg(4, 3, 45.0, Time(sec=1)),
+    twist_msg(np.ones(6), Time(sec=1), "ba"),
+    command_msg(np.ones(0)),
+    String(data="héllo"),
+], ids=lambda message: type(message).__name__)
+def test_messages_are_logged_at_their_exact_cdr_length(message):
+    """rclpy pads some serialisations past their data (a JointState without efforts gets
+    4 to 8 bytes more), which strict readers refuse: the log holds exactly the data, as
+    rosbags serialises the same message."""
+    store = get_typestore(Stores.ROS2_KILTED)
+    type_name = type_name_of(message)
+    logged = cdr_bytes(message)
+    assert deserialize_message(logged, type(message)) == message
+    assert len(logged) == len(store.serialize_cdr(store.deserialize_cdr(logged, type_name),
+                                                  type_name))
