@@ -34,8 +34,8 @@ COMPOUNDS = ("l_block", "t_block", "dumbbell", "cross", "stacked")
 FAMILIES = PRIMITIVES + COMPOUNDS
 FOOTPRINT_RANGE = (0.035, 0.055)   # m: radius of the circle enclosing the object from above
 HEIGHT_RANGE = (0.025, 0.05)       # m: half height
-MASS_RANGE = (0.1, 1.0)            # kg
-FRICTION_RANGE = (0.2, 0.8)        # Coulomb coefficient against the table
+MASS_RANGE = (0.05, 0.3)           # kg: light enough for the arm's 2 N m motors
+FRICTION_RANGE = (0.1, 0.5)        # Coulomb coefficient against the table
 
 GEOM_TYPES = {
     "box": mujoco.mjtGeom.mjGEOM_BOX,
