@@ -42,10 +42,13 @@ def _train_config(args: argparse.Namespace):
     return TrainConfig(**values)
 
 
-def cmd_datagen(args: argparse.Namespace) -> int:
-    from sim.datagen import main as datagen_main
+DATAGEN_FAMILIES = {"reach": "sim.datagen", "push": "sim.push_datagen"}
 
-    return datagen_main(args.rest)  # the reach family is the only one so far
+
+def cmd_datagen(args: argparse.Namespace) -> int:
+    import importlib
+
+    return importlib.import_module(DATAGEN_FAMILIES[args.family]).main(args.rest)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -113,14 +116,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+BENCHMARKS = ("sinusoid", "speed", "datagen", "ros")
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
-    if args.name == "sinusoid":
-        from oneshot.benchmarks.sinusoid import main as bench_main
-    elif args.name == "speed":
-        from oneshot.benchmarks.speed import main as bench_main
-    else:
-        from oneshot.benchmarks.ros import main as bench_main
-    return bench_main(args.rest)
+    import importlib
+
+    return importlib.import_module(f"oneshot.benchmarks.{args.name}").main(args.rest)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -176,8 +178,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="oneshot", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("datagen", help="generate demonstrations: datagen reach --out DIR ...")
-    p.add_argument("family", choices=["reach"])
+    p = sub.add_parser("datagen", help="generate demonstrations: datagen {reach,push} --out DIR ...")
+    p.add_argument("family", choices=sorted(DATAGEN_FAMILIES))
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_datagen)
 
@@ -210,9 +212,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_adapt_config(p)
     p.set_defaults(func=cmd_eval)
 
-    p = sub.add_parser("bench", help="benchmarks: bench {sinusoid,speed,ros} --json OUT",
+    p = sub.add_parser("bench", help=f"benchmarks: bench {{{','.join(BENCHMARKS)}}} --json OUT",
                        add_help=False)
-    p.add_argument("name", choices=["sinusoid", "speed", "ros"])
+    p.add_argument("name", choices=BENCHMARKS)
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_bench)
 

@@ -1,0 +1,246 @@
+"""Paired robot and human push demonstrations at scale: parallel, resumable, deterministic.
+
+Each task is a (target, distractor, table) triple from the split's catalogues. For every
+task the scripted arm records ``demos_per_task`` robot demos (frames, state, torques) and
+the scripted hand ``demos_per_task`` human demos (frames, tracked hand pose, no actions),
+the pairs DAML meta-trains on (thesis L3658-L3672): same objects, but other initial
+positions, another camera, background and lighting, another speed, and another length
+(a person stops a few steps after the object reaches the goal). Only successful demos
+are kept; a failed rollout is redrawn.
+
+Determinism: every demo's randomness comes from ``SeedSequence((seed, task, kind,
+demo))``, so the data do not depend on the number of workers or on the order they
+finish in. Resuming: episodes are written atomically (``write_episode``), so after an
+interruption every directory present is complete; a rerun with the same arguments skips
+them, removes stray temporary directories and writes ``dataset.json`` when all are done.
+
+Layout: ``OUT/datagen.json`` (the arguments), ``OUT/dataset.json`` (the index, last),
+``OUT/task_NNNN/{robot,human}_NNN/`` episodes.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import shlex
+import shutil
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+from tqdm import tqdm
+
+from episodes import Episode, write_dataset_index, write_episode
+from sim.colours import SPLITS
+from sim.push import EPISODE_STEPS, PushEnv, PushTask, sample_task
+from sim.push_expert import ArmPushExpert, HandPushExpert
+from sim.push_scene import CAMERA
+
+KINDS = ("robot", "human")
+ROBOT_NOISE = 0.1                  # torque noise of the arm's demos (N m)
+HUMAN_NOISE = 0.03                 # velocity noise of the hand's demos (m/s)
+HUMAN_SPEEDS = (0.7, 1.3)          # a person's pace relative to the plan's
+HUMAN_LINGER = (3, 15)             # steps a person keeps filming after the goal is reached
+MAX_ATTEMPTS = 20
+PLAN_FILE = "datagen.json"
+
+
+@dataclass(frozen=True)
+class PushDatagenConfig:
+    """What a push dataset is made of; saved as ``datagen.json`` to check resumes."""
+
+    tasks: int = 10
+    demos_per_task: int = 2
+    split: str = "train"
+    demonstrator: str = "both"          # robot | human | both
+    seed: int = 0
+    image_size: tuple[int, int] = (64, 64)
+
+    def kinds(self) -> tuple[str, ...]:
+        return KINDS if self.demonstrator == "both" else (self.demonstrator,)
+
+    def check(self) -> None:
+        if self.split not in SPLITS:
+            raise ValueError(f"split must be one of {SPLITS}, got {self.split!r}")
+        if self.demonstrator not in (*KINDS, "both"):
+            raise ValueError(f"demonstrator must be robot, human or both, got {self.demonstrator!r}")
+        if self.tasks < 1 or self.demos_per_task < 1:
+            raise ValueError("tasks and demos_per_task must be at least 1")
+
+
+@dataclass(frozen=True)
+class Job:
+    task_id: int
+    kind: str
+    demo: int
+
+    @property
+    def relative(self) -> str:
+        return f"task_{self.task_id:04d}/{self.kind}_{self.demo:03d}"
+
+
+def plan_tasks(cfg: PushDatagenConfig) -> list[PushTask]:
+    """The dataset's tasks, a function of the seed and split alone."""
+    rng = np.random.default_rng([cfg.seed, 0x7A5C])
+    return [sample_task(cfg.split, rng) for _ in range(cfg.tasks)]
+
+
+def _rollout(env: PushEnv, task: PushTask, kind: str, rng: np.random.Generator) -> Episode | None:
+    """One expert rollout of ``task``; the episode if it succeeded, else None."""
+    reset_seed, expert_seed = (int(s) for s in rng.integers(2**31, size=2))
+    observation, _ = env.reset(seed=reset_seed, options={"task": task})
+    scene = env.scene_description()
+    expert = (ArmPushExpert(ROBOT_NOISE, expert_seed) if kind == "robot" else
+              HandPushExpert(HUMAN_NOISE, expert_seed, speed=float(rng.uniform(*HUMAN_SPEEDS))))
+    frames, states, actions, linger = [], [], [], int(rng.integers(*HUMAN_LINGER))
+    for _ in range(EPISODE_STEPS):
+        action = expert.act(env)
+        frames.append(observation["image"])
+        states.append(observation["state"])
+        actions.append(action)
+        observation, _, _, _, info = env.step(action)
+        if kind == "human" and info["success_so_far"]:
+            linger -= 1
+            if linger == 0:
+                break
+    if not env.is_success():
+        return None
+    width, height = env.image_size
+    return Episode(
+        frames=np.stack(frames), state=np.stack(states),
+        actions=np.stack(actions) if kind == "robot" else None,
+        timestamps=np.arange(len(frames)) * env.dt,
+        task={"family": "push", **task.describe()}, demonstrator=kind, fps=1.0 / env.dt,
+        camera={"name": CAMERA, "width": width, "height": height},
+        scene={**scene, "reset_seed": reset_seed, "expert_seed": expert_seed})
+
+
+class _Worker:
+    """Per-process environments (one per demonstrator), built on first use."""
+
+    envs: dict[str, PushEnv] = {}
+    cfg: PushDatagenConfig
+    tasks: list[PushTask]
+    out: Path
+
+    @classmethod
+    def setup(cls, cfg: PushDatagenConfig, out: Path) -> None:
+        cls.cfg, cls.out, cls.tasks, cls.envs = cfg, out, plan_tasks(cfg), {}
+
+    @classmethod
+    def close(cls) -> None:
+        """Free the renderers now (EGL contexts cannot be freed at interpreter exit)."""
+        for env in cls.envs.values():
+            env.close()
+        cls.envs = {}
+
+    @classmethod
+    def run(cls, job: Job) -> tuple[Job, int]:
+        """Write the demo of ``job``; returns it and its frame count."""
+        cfg = cls.cfg
+        if job.kind not in cls.envs:
+            cls.envs[job.kind] = PushEnv(split=cfg.split, demonstrator=job.kind,
+                                         image_size=cfg.image_size)
+        rng = np.random.default_rng([cfg.seed, job.task_id, KINDS.index(job.kind), job.demo])
+        for _ in range(MAX_ATTEMPTS):
+            episode = _rollout(cls.envs[job.kind], cls.tasks[job.task_id], job.kind, rng)
+            if episode is not None:
+                write_episode(cls.out / job.relative, episode)
+                return job, len(episode.frames)
+        raise RuntimeError(f"the {job.kind} expert failed {MAX_ATTEMPTS} times on task "
+                           f"{job.task_id} ({cls.tasks[job.task_id]})")
+
+
+def all_jobs(cfg: PushDatagenConfig) -> list[Job]:
+    return [Job(task, kind, demo) for task in range(cfg.tasks) for kind in cfg.kinds()
+            for demo in range(cfg.demos_per_task)]
+
+
+def _prepare(out: Path, cfg: PushDatagenConfig) -> None:
+    """Start a new dataset or check a resumed one; remove half-written temporaries."""
+    plan = out / PLAN_FILE
+    wanted = asdict(cfg) | {"image_size": list(cfg.image_size)}
+    if plan.exists():
+        saved = json.loads(plan.read_text())
+        if saved != wanted:
+            raise FileExistsError(f"{out}: holds a dataset made with other arguments "
+                                  f"({saved}); resume with the same ones or use a new --out")
+    elif out.exists() and any(out.iterdir()):
+        raise FileExistsError(f"{out}: not empty and not a push dataset; choose a new --out")
+    out.mkdir(parents=True, exist_ok=True)
+    plan.write_text(json.dumps(wanted, indent=1))
+    for stray in out.glob("task_*/.*.tmp"):
+        shutil.rmtree(stray, ignore_errors=True)
+
+
+def _run_jobs(jobs: list[Job], cfg: PushDatagenConfig, out: Path, workers: int) -> Iterator[tuple[Job, int]]:
+    if workers <= 1:
+        _Worker.setup(cfg, out)
+        try:
+            yield from map(_Worker.run, jobs)
+        finally:
+            _Worker.close()
+        return
+    context = multiprocessing.get_context("spawn")   # each worker its own EGL context
+    with context.Pool(workers, initializer=_Worker.setup, initargs=(cfg, out)) as pool:
+        yield from pool.imap_unordered(_Worker.run, jobs)
+
+
+def generate_push(out: Path, cfg: PushDatagenConfig, workers: int = 1, progress: bool = True,
+                  command: str | None = None) -> tuple[Path, dict[str, Any]]:
+    """Generate (or finish) the dataset ``cfg`` in ``out``; returns the index path and
+    throughput figures (frames written, seconds, frames per second per worker)."""
+    cfg.check()
+    out = Path(out)
+    _prepare(out, cfg)
+    jobs = all_jobs(cfg)
+    todo = [job for job in jobs if not (out / job.relative / "meta.json").exists()]
+    frames, start = 0, time.perf_counter()
+    with tqdm(total=len(jobs), initial=len(jobs) - len(todo), desc=f"push {cfg.split}",
+              unit="demo", disable=not progress) as bar:
+        for _, count in _run_jobs(todo, cfg, out, workers):
+            frames += count
+            bar.update()
+    seconds = time.perf_counter() - start
+    tasks = [{"task_id": i, "family": "push", "split": cfg.split, **task.describe()}
+             for i, task in enumerate(plan_tasks(cfg))]
+    episodes = [{"path": job.relative, "task_id": job.task_id, "demonstrator": job.kind}
+                for job in jobs]
+    index = write_dataset_index(out, family="push", split=cfg.split, seed=cfg.seed, tasks=tasks,
+                                episodes=episodes, command=command)
+    workers_used = max(1, min(workers, len(todo)))
+    return index, {"frames": frames, "seconds": seconds, "workers": workers_used,
+                   "frames_per_second_per_worker": frames / seconds / workers_used if todo else 0.0}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``datagen push --out DIR [--tasks N --demos-per-task K --split S --demonstrator
+    robot|human|both --workers W --seed S --image-size W H --no-progress]``."""
+    parser = argparse.ArgumentParser(prog="oneshot datagen push",
+                                     description="Generate paired robot/human push demos.")
+    parser.add_argument("--out", type=Path, required=True, help="new (or interrupted) dataset directory")
+    parser.add_argument("--tasks", type=int, default=10)
+    parser.add_argument("--demos-per-task", type=int, default=2,
+                        help="demos per task and per demonstrator")
+    parser.add_argument("--split", choices=SPLITS, default="train")
+    parser.add_argument("--demonstrator", choices=(*KINDS, "both"), default="both")
+    parser.add_argument("--workers", type=int, default=1, help="parallel processes")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--image-size", type=int, nargs=2, default=(64, 64), metavar=("W", "H"))
+    parser.add_argument("--no-progress", action="store_true")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(argv)
+    cfg = PushDatagenConfig(args.tasks, args.demos_per_task, args.split, args.demonstrator,
+                            args.seed, tuple(args.image_size))
+    try:
+        index, speed = generate_push(args.out, cfg, args.workers, not args.no_progress,
+                                     shlex.join(["oneshot", "datagen", "push", *argv]))
+    except (FileExistsError, ValueError) as error:
+        print(f"datagen push: {error}", file=sys.stderr)
+        return 2
+    print(f"dataset ready: {index} ({speed['frames']} frames written in "
+          f"{speed['seconds']:.1f} s by {speed['workers']} worker(s))")
+    return 0

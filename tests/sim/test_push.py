@@ -1,0 +1,120 @@
+"""The push twin: interface, success rule, human domain and the scripted experts."""
+
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+from sim.objects import UnknownObjectError, catalogue
+from sim.push import PushEnv, PushTask, task_from_dict
+from sim.push_expert import ArmPushExpert, HandPushExpert
+from sim.push_scene import JOINT_NAMES
+
+TASK = PushTask(catalogue("train")[10].name, catalogue("train")[20].name, table=2)
+
+
+@pytest.fixture(scope="module", params=["robot", "human"])
+def env(request):
+    env = PushEnv(demonstrator=request.param, task=TASK)
+    yield env
+    env.close()
+
+
+def test_passes_gymnasium_checks(env):
+    check_env(env, skip_render_check=True)
+
+
+def test_arm_joints_carry_the_pr2_names():
+    env = PushEnv(task=TASK)
+    env.reset(seed=0)
+    names = [env.model.joint(i).name for i in range(env.model.njnt)]
+    assert names[:7] == list(JOINT_NAMES)
+    assert all(name.startswith("r_") and name.endswith("_joint") for name in JOINT_NAMES)
+    env.close()
+
+
+def test_human_domain_has_a_hand_and_no_robot(env):
+    env.reset(seed=1)
+    bodies = {env.model.body(i).name for i in range(env.model.nbody)}
+    if env.demonstrator == "human":
+        assert "hand" in bodies and "r_shoulder_pan_link" not in bodies
+        assert env.observation_space["state"].shape == (7,)
+    else:
+        assert "r_shoulder_pan_link" in bodies and "hand" not in bodies
+        assert env.observation_space["state"].shape == (21,)
+
+
+def test_same_seed_same_scene(env):
+    first, _ = env.reset(seed=7)
+    again, _ = env.reset(seed=7)
+    other, _ = env.reset(seed=8)
+    np.testing.assert_array_equal(first["image"], again["image"])
+    np.testing.assert_array_equal(first["state"], again["state"])
+    assert not np.array_equal(first["image"], other["image"])
+
+
+def _put(env: PushEnv, body: str, xy: np.ndarray) -> None:
+    env.data.qpos[env._joint_qpos[f"{body}_x"]] = xy[0] - 0.45
+    env.data.qpos[env._joint_qpos[f"{body}_y"]] = xy[1]
+
+
+def test_success_needs_the_target_on_the_goal_for_ten_steps(env):
+    env.reset(seed=3)
+    _put(env, "distractor", env.goal_pos)             # the distractor does not count
+    for _ in range(15):
+        env.step(np.zeros(env.action_space.shape))
+    assert not env.is_success()
+    env.reset(seed=3)
+    _put(env, "target", env.goal_pos + [0.12, 0.0])  # inside: 0.0144 < 0.017 m^2
+    for step in range(10):
+        assert not env.is_success()
+        _, _, _, _, info = env.step(np.zeros(env.action_space.shape))
+    assert env.is_success() and info["steps_on_goal"] == 10
+    env.reset(seed=3)
+    _put(env, "target", env.goal_pos + [0.14, 0.0])  # outside: 0.0196 m^2
+    for _ in range(12):
+        env.step(np.zeros(env.action_space.shape))
+    assert not env.is_success()
+
+
+def test_episode_lasts_100_steps_and_actions_are_clipped():
+    env = PushEnv(task=TASK)
+    env.reset(seed=0)
+    env.step(np.full(7, 50.0))
+    np.testing.assert_array_equal(env.data.ctrl, np.full(7, 2.0))
+    truncated = False
+    for step in range(99):
+        _, _, _, truncated, info = env.step(np.zeros(7))
+    assert truncated and "is_success" in info and env.steps == 100
+    env.close()
+
+
+def test_layouts_keep_the_distractor_off_the_path():
+    env = PushEnv(task=TASK)
+    for seed in range(20):
+        env.reset(seed=seed)
+        target, goal = env.object_pos("target"), env.goal_pos
+        distractor = env.object_pos("distractor")
+        assert 0.18 - 1e-9 <= np.linalg.norm(goal - target) <= 0.25 + 1e-9
+        assert np.linalg.norm(distractor - goal) > 0.2
+    env.close()
+
+
+def test_unknown_objects_are_named():
+    with pytest.raises(UnknownObjectError, match="train-999-box"):
+        task_from_dict({"target": "train-999-box", "distractor": "train-001-box"}, "train")
+
+
+@pytest.mark.parametrize("demonstrator,expert", [("robot", ArmPushExpert), ("human", HandPushExpert)])
+def test_scripted_experts_push_the_target_onto_the_goal(demonstrator, expert):
+    env = PushEnv(demonstrator=demonstrator)
+    wins = 0
+    for seed in range(8):
+        env.reset(seed=seed)
+        policy = expert(seed=seed)
+        done = False
+        while not done:
+            _, _, terminated, truncated, _ = env.step(policy.act(env))
+            done = terminated or truncated
+        wins += env.is_success()
+    env.close()
+    assert wins >= 7
