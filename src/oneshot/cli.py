@@ -98,12 +98,19 @@ def cmd_adapt(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     if args.record and args.checkpoint is None:
         raise ValueError("--record writes into a checkpoint's manifest: give --checkpoint")
-    from oneshot.evaluate import EvalConfig, evaluate, method_from_args
+    if args.expert:
+        from oneshot.expert_eval import evaluate_expert
 
-    cfg = EvalConfig(suite=args.suite, trials=args.trials, trials_per_task=args.trials_per_task,
-                     seed=args.seed, scene=Path(args.scene) if args.scene else None)
-    method = method_from_args(args.checkpoint, args.baseline, args.seed, _adapt_config(args))
-    result = evaluate(method, cfg)
+        result = evaluate_expert(args.suite, args.trials, args.seed,
+                                 Path(args.scene) if args.scene else None)
+    else:
+        from oneshot.evaluate import EvalConfig, evaluate, method_from_args
+
+        cfg = EvalConfig(suite=args.suite, trials=args.trials,
+                         trials_per_task=args.trials_per_task, seed=args.seed,
+                         scene=Path(args.scene) if args.scene else None)
+        method = method_from_args(args.checkpoint, args.baseline, args.seed, _adapt_config(args))
+        result = evaluate(method, cfg)
     result["command"] = " ".join(_command())
     _write_json(Path(args.json), result)
     if args.record:
@@ -202,7 +209,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--suite", default="reach-heldout")
     p.add_argument("--checkpoint")
     p.add_argument("--baseline", choices=["random", "contextual"])
-    p.add_argument("--scene", help="scene YAML naming the colours to evaluate")
+    p.add_argument("--expert", action="store_true",
+                   help="the twin's scripted expert (--suite reach|push|push-human)")
+    p.add_argument("--scene", help="scene YAML staging the objects/colours to evaluate")
     p.add_argument("--trials", type=int, default=200)
     p.add_argument("--trials-per-task", type=int, default=10)
     p.add_argument("--seed", type=int, default=1000)

@@ -26,6 +26,7 @@ from gymnasium import spaces
 from sim.appearance import Background, backgrounds, table_textures
 from sim.colours import SPLITS
 from sim.objects import ObjectSpec, catalogue, object_by_name
+from sim.push_scene_file import PushScene
 from sim.push_scene import (
     CAMERA,
     JOINT_NAMES,
@@ -95,7 +96,9 @@ class PushEnv(gym.Env):
     ``task`` fixes the task for every episode (otherwise each reset draws one from
     ``split``, or takes ``options={"task": PushTask}``). ``background`` dresses the scene
     (default: the robot lab for robots; a background drawn from ``background_split`` at
-    each task change for humans). ``camera`` overrides the demonstrator's view.
+    each task change for humans). ``camera`` overrides the demonstrator's view. A
+    ``scene`` (``--scene FILE.yaml``) pins objects, look, and any positions it gives; its
+    split, demonstrator, image size and seed replace the arguments.
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 20}
@@ -104,7 +107,11 @@ class PushEnv(gym.Env):
                  image_size: tuple[int, int] = (64, 64), task: PushTask | None = None,
                  background: Background | None = None, background_split: str | None = None,
                  camera: CameraPose | None = None, render_mode: str | None = None,
-                 goal: tuple[float, float] | None = None):
+                 scene: PushScene | None = None):
+        if scene is not None:
+            split, demonstrator, camera = scene.split, scene.demonstrator, scene.camera
+            image_size = scene.image_size or image_size
+            task = PushTask(scene.target.name, scene.distractor.name, scene.table)
         if split not in SPLITS:
             raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
         if demonstrator not in ("robot", "human"):
@@ -113,9 +120,11 @@ class PushEnv(gym.Env):
         if width < 1 or height < 1:
             raise ValueError(f"image_size must be positive (width, height), got {image_size}")
         self.split, self.demonstrator, self.image_size = split, demonstrator, (width, height)
-        self.fixed_task, self.fixed_background = task, background
+        self.fixed_task, self.scene = task, scene
+        self.fixed_background = scene.background if scene else background
         self.background_split = background_split or split
-        self.camera, self.render_mode, self.fixed_goal = camera, render_mode, goal
+        self.camera, self.render_mode = camera, render_mode
+        self._resets = 0
         self.observation_space = spaces.Dict({
             "image": spaces.Box(0, 255, (height, width, 3), np.uint8),
             "state": spaces.Box(-np.inf, np.inf, (21 if demonstrator == "robot" else 7,),
@@ -160,12 +169,24 @@ class PushEnv(gym.Env):
             self._hand_mocap = self.model.body("hand").mocapid[0]
         self._goal_mocap = self.model.body("goal").mocapid[0]
 
+    def _redraws_background(self) -> bool:
+        """Human demos get a new background at every reset unless one is fixed."""
+        return self.demonstrator == "human" and self.fixed_background is None and not self.scene
+
+    def _object(self, name: str) -> ObjectSpec:
+        """A task's object: the scene's own, else from the catalogue."""
+        if self.scene is not None:
+            for obj in (self.scene.target, self.scene.distractor):
+                if obj.name == name:
+                    return obj
+        return object_by_name(name)
+
     @staticmethod
     def _object_joints() -> list[str]:
         return [f"{body}_{axis}" for body in ("target", "distractor") for axis in ("x", "y", "yaw")]
 
     def _background(self) -> Background | None:
-        if self.fixed_background is not None or self.demonstrator == "robot":
+        if self.fixed_background is not None or self.demonstrator == "robot" or self.scene:
             return self.fixed_background
         options = backgrounds(self.background_split)
         return options[int(self.np_random.integers(len(options)))]
@@ -229,11 +250,14 @@ class PushEnv(gym.Env):
         options = options or {}
         if set(options) - {"task"}:
             raise ValueError(f"unknown reset options {sorted(set(options) - {'task'})}")
+        if seed is None and self._resets == 0 and self.scene is not None:
+            seed = self.scene.seed
         super().reset(seed=seed)
+        self._resets += 1
         task = options.get("task") or self.fixed_task or sample_task(self.split, self.np_random)
-        if task != self.task or self.fixed_background is None and self.demonstrator == "human":
+        if task != self.task or self._redraws_background():
             self.task = task
-            self._use_look(PushLook(object_by_name(task.target), object_by_name(task.distractor),
+            self._use_look(PushLook(self._object(task.target), self._object(task.distractor),
                                     table_textures(self.split)[task.table], self._background(),
                                     self.demonstrator, self.camera))
         mujoco.mj_resetData(self.model, self.data)
@@ -250,8 +274,7 @@ class PushEnv(gym.Env):
         target_r = self.look.target.footprint_radius
         distractor_r = self.look.distractor.footprint_radius
         while True:
-            goal = (np.array(self.fixed_goal, float) if self.fixed_goal is not None
-                    else _polar(rng, GOAL_RADII, GOAL_BEARINGS))
+            goal = _polar(rng, GOAL_RADII, GOAL_BEARINGS)
             heading = rng.uniform(-np.pi, np.pi)
             u = np.array([np.cos(heading), np.sin(heading)])
             target = goal - u * rng.uniform(*PUSH_DISTANCES)
@@ -265,6 +288,11 @@ class PushEnv(gym.Env):
             if corridor > target_r + distractor_r + CLEARANCE and \
                     np.linalg.norm(distractor - goal) > 0.2:
                 break
+        if self.scene is not None:    # the scene's positions win over the drawn ones
+            goal, target, distractor = (np.array(pinned, float) if pinned is not None else drawn
+                                        for pinned, drawn in ((self.scene.goal, goal),
+                                                              (self.scene.target_pos, target),
+                                                              (self.scene.distractor_pos, distractor)))
         self.goal_pos = goal
         self.data.mocap_pos[self._goal_mocap, :2] = goal
         for body, (x, y) in (("target", target), ("distractor", distractor)):

@@ -26,7 +26,7 @@ import shlex
 import shutil
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
@@ -38,6 +38,7 @@ from sim.colours import SPLITS
 from sim.push import EPISODE_STEPS, PushEnv, PushTask, sample_task
 from sim.push_expert import ArmPushExpert, HandPushExpert
 from sim.push_scene import CAMERA
+from sim.push_scene_file import PushScene, load_push_scene
 
 KINDS = ("robot", "human")
 ROBOT_NOISE = 0.1                  # torque noise of the arm's demos (N m)
@@ -58,6 +59,11 @@ class PushDatagenConfig:
     demonstrator: str = "both"          # robot | human | both
     seed: int = 0
     image_size: tuple[int, int] = (64, 64)
+    scene: str | None = None            # a scene YAML: every task stages its objects
+
+    def staged(self, kind: str) -> PushScene | None:
+        """The scene for demonstrator ``kind``, or None."""
+        return replace(load_push_scene(self.scene), demonstrator=kind) if self.scene else None
 
     def kinds(self) -> tuple[str, ...]:
         return KINDS if self.demonstrator == "both" else (self.demonstrator,)
@@ -69,6 +75,8 @@ class PushDatagenConfig:
             raise ValueError(f"demonstrator must be robot, human or both, got {self.demonstrator!r}")
         if self.tasks < 1 or self.demos_per_task < 1:
             raise ValueError("tasks and demos_per_task must be at least 1")
+        if self.scene:
+            load_push_scene(self.scene)      # a SceneError names the file and field
 
 
 @dataclass(frozen=True)
@@ -84,6 +92,9 @@ class Job:
 
 def plan_tasks(cfg: PushDatagenConfig) -> list[PushTask]:
     """The dataset's tasks, a function of the seed and split alone."""
+    if cfg.scene:
+        staged = load_push_scene(cfg.scene)
+        return [PushTask(staged.target.name, staged.distractor.name, staged.table)] * cfg.tasks
     rng = np.random.default_rng([cfg.seed, 0x7A5C])
     return [sample_task(cfg.split, rng) for _ in range(cfg.tasks)]
 
@@ -143,7 +154,7 @@ class _Worker:
         cfg = cls.cfg
         if job.kind not in cls.envs:
             cls.envs[job.kind] = PushEnv(split=cfg.split, demonstrator=job.kind,
-                                         image_size=cfg.image_size)
+                                         image_size=cfg.image_size, scene=cfg.staged(job.kind))
         rng = np.random.default_rng([cfg.seed, job.task_id, KINDS.index(job.kind), job.demo])
         for _ in range(MAX_ATTEMPTS):
             episode = _rollout(cls.envs[job.kind], cls.tasks[job.task_id], job.kind, rng)
@@ -230,11 +241,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=1, help="parallel processes")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--image-size", type=int, nargs=2, default=(64, 64), metavar=("W", "H"))
+    parser.add_argument("--scene", help="scene YAML: stage its objects (and layout) in every task")
     parser.add_argument("--no-progress", action="store_true")
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     cfg = PushDatagenConfig(args.tasks, args.demos_per_task, args.split, args.demonstrator,
-                            args.seed, tuple(args.image_size))
+                            args.seed, tuple(args.image_size),
+                            str(args.scene) if args.scene else None)
     try:
         index, speed = generate_push(args.out, cfg, args.workers, not args.no_progress,
                                      shlex.join(["oneshot", "datagen", "push", *argv]))
