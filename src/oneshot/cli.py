@@ -132,6 +132,13 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return importlib.import_module(f"oneshot.benchmarks.{args.name}").main(args.rest)
 
 
+def cmd_sim(args: argparse.Namespace) -> int:
+    from sim.contact_sheet import contact_sheet
+
+    print(f"wrote {contact_sheet(Path(args.out), args.seed)}")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from oneshot.demo import run_demo
 
@@ -226,6 +233,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", choices=BENCHMARKS)
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("sim", help="pictures of the twins: sim contact-sheet --out sheet.png")
+    p.add_argument("what", choices=["contact-sheet"])
+    p.add_argument("--out", required=True)
+    p.add_argument("--seed", type=int, default=0, help="which held-out task to show")
+    p.set_defaults(func=cmd_sim)
 
     p = sub.add_parser("demo", help="the main job: one-shot imitation of a held-out colour in the reach twin")
     p.add_argument("--checkpoint", default="checkpoints/mil-reach")

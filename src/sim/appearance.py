@@ -4,7 +4,8 @@ DAML's large-domain-shift experiment tests on backgrounds never seen in training
 (thesis Table 7, L3775-L3805); the pushing experiment holds out textures (L3111). Both
 catalogues here are fixed functions of the split: 12 train / 4 held-out table textures,
 and 10 train / 2 held-out backgrounds. A background is what surrounds the table: the
-wall texture behind it, the light's direction and brightness, and the ambient level.
+cloth on the table, the wall texture behind it, the light's direction and brightness,
+and the ambient level.
 """
 from __future__ import annotations
 
@@ -25,10 +26,11 @@ SURFACE_VALUE = (0.35, 0.75)   # muted surfaces: objects must stand out against 
 
 @dataclass(frozen=True)
 class Background:
-    """Walls and light around the table."""
+    """A room around the work: a cloth on the table, the walls, and the light."""
 
     name: str
     split: str
+    cloth: Texture
     wall: Texture
     light_dir: tuple[float, float, float]
     diffuse: float
@@ -64,7 +66,8 @@ def backgrounds(split: str) -> tuple[Background, ...]:
     for index in range(BACKGROUND_COUNTS[split]):
         direction = np.array([rng.uniform(-0.6, 0.6), rng.uniform(-0.6, 0.6), -1.0])
         out.append(Background(
-            name=f"{split}-bg{index:02d}", split=split, wall=_surface_texture(rng),
+            name=f"{split}-bg{index:02d}", split=split, cloth=_surface_texture(rng),
+            wall=_surface_texture(rng),
             light_dir=tuple(float(c) for c in direction / np.linalg.norm(direction)),
             diffuse=float(rng.uniform(0.45, 0.8)), ambient=float(rng.uniform(0.2, 0.45))))
     return tuple(out)

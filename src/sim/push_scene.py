@@ -73,7 +73,7 @@ class CameraPose:
 
 WORKSPACE_CENTRE = (0.45, -0.1, TABLE_Z)
 ROBOT_CAMERA_POSE = CameraPose(target=WORKSPACE_CENTRE, distance=1.3, azimuth=-90.0, elevation=60.0)
-HUMAN_CAMERA_POSE = CameraPose(target=WORKSPACE_CENTRE, distance=1.15, azimuth=-125.0, elevation=65.0)
+HUMAN_CAMERA_POSE = CameraPose(target=WORKSPACE_CENTRE, distance=1.2, azimuth=-125.0, elevation=42.0)
 DEFAULT_CAMERAS = {"robot": ROBOT_CAMERA_POSE, "human": HUMAN_CAMERA_POSE}
 LAB_WALL = Texture(kind="plain", primary=(0.55, 0.55, 0.58), secondary=(0.55, 0.55, 0.58), seed=0)
 
@@ -138,11 +138,13 @@ def _add_goal(spec: mujoco.MjSpec) -> None:
 
 
 def _add_surroundings(spec: mujoco.MjSpec, look: PushLook) -> None:
-    """Table texture, three walls around the table, and the lights."""
+    """Table texture (or the background's cloth over it), walls around the table, and
+    the lights."""
     table = spec.geom("table")
     table.size = [2.5, 2.5, 0.1]
     table.contype, table.conaffinity = TABLE_BITS, ARM_BITS    # the arm, not objects
-    table.material = add_texture_material(spec, "table", look.table, mujoco.mjtTexture.mjTEXTURE_2D,
+    surface = look.background.cloth if look.background else look.table
+    table.material = add_texture_material(spec, "table", surface, mujoco.mjtTexture.mjTEXTURE_2D,
                                           repeat=(4.0, 4.0))
     table.rgba = [1, 1, 1, 1]
     wall = look.background.wall if look.background else LAB_WALL
