@@ -12,6 +12,12 @@ os.environ.setdefault("MUJOCO_GL", "egl")
 os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
 
 REACH_ID = "OneShot/Reach-v0"
+SAWYER_PLACE_ID = "OneShot/SawyerPlace-v0"
+SAWYER_PUSH_ID = "OneShot/SawyerPush-v0"
 
 if REACH_ID not in registry:
     register(id=REACH_ID, entry_point="sim.reach:ReachEnv")
+if SAWYER_PLACE_ID not in registry:
+    register(id=SAWYER_PLACE_ID, entry_point="sim.sawyer:SawyerPlaceEnv")
+if SAWYER_PUSH_ID not in registry:
+    register(id=SAWYER_PUSH_ID, entry_point="sim.sawyer:SawyerPushEnv")
