@@ -28,6 +28,7 @@ import mujoco
 import numpy as np
 
 from sim.appearance import Background
+from sim.hand import add_hand
 from sim.objects import ObjectSpec, add_object
 from sim.textures import Texture, add_texture_material
 
@@ -40,7 +41,6 @@ GOAL_RADIUS = 0.08               # drawn radius of the red goal disc (m)
 GRAVITY = 9.81                   # only for the table friction of objects (N/kg)
 OBJECT_DAMPING = 0.5             # viscous damping on the planar joints, as Gym's Pusher
 ARM_BITS, OBJECT_BITS, TABLE_BITS = 1, 2, 4   # contact groups: arm/hand, objects, table
-SKIN = (0.87, 0.67, 0.55)
 CAMERA = "view"
 DEMONSTRATORS = ("robot", "human")
 
@@ -168,27 +168,6 @@ def _add_surroundings(spec: mujoco.MjSpec, look: PushLook) -> None:
     spec.visual.headlight.specular = [0.0] * 3
 
 
-def _add_hand(spec: mujoco.MjSpec) -> None:
-    """A right hand, palm down and fingers along +x of the hand frame, with the forearm
-    rising behind it out of view. It is a mocap body: it goes exactly where the scripted
-    demonstrator moves it and pushes objects through contact, as a person's hand would.
-
-    The hand's origin is the middle of the fingers' front edge at table height; only
-    palm and fingers touch objects."""
-    hand = spec.worldbody.add_body(name="hand", mocap=True, pos=[0.45, -0.5, TABLE_Z + 0.2])
-    skin = [*SKIN, 1.0]
-    touch = dict(contype=ARM_BITS, conaffinity=OBJECT_BITS, condim=3, rgba=skin)
-    hand.add_geom(name="palm", type=mujoco.mjtGeom.mjGEOM_BOX, size=[0.045, 0.04, 0.015],
-                  pos=[-0.075, 0, 0.03], **touch)
-    for i, y in enumerate((-0.027, -0.009, 0.009, 0.027)):
-        hand.add_geom(name=f"finger{i}", type=mujoco.mjtGeom.mjGEOM_CAPSULE, size=[0.008, 0, 0],
-                      fromto=[-0.03, y, 0.028, 0.0, y, 0.012], **touch)
-    hand.add_geom(name="thumb", type=mujoco.mjtGeom.mjGEOM_CAPSULE, size=[0.009, 0, 0],
-                  fromto=[-0.08, -0.04, 0.03, -0.05, -0.06, 0.015], **touch)
-    hand.add_geom(name="forearm", type=mujoco.mjtGeom.mjGEOM_CAPSULE, size=[0.03, 0, 0],
-                  fromto=[-0.12, 0, 0.04, -0.5, 0, 0.45], rgba=skin, contype=0, conaffinity=0)
-
-
 def _add_camera(spec: mujoco.MjSpec, name: str, pose: CameraPose) -> None:
     spec.worldbody.add_camera(name=name, pos=list(pose.position()), fovy=pose.fovy)
     camera = spec.camera(name)
@@ -205,7 +184,7 @@ def build_push_model(look: PushLook) -> mujoco.MjModel:
     _remove_pusher_extras(spec)
     if look.demonstrator == "human":
         _remove_arm(spec)
-        _add_hand(spec)
+        add_hand(spec, [0.45, -0.5, TABLE_Z + 0.2], contype=ARM_BITS, conaffinity=OBJECT_BITS)
     else:
         _set_arm_contacts(spec)
         _add_pusher_site(spec)
