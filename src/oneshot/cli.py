@@ -42,13 +42,17 @@ def _train_config(args: argparse.Namespace):
     return TrainConfig(**values)
 
 
-DATAGEN_FAMILIES = {"reach": "sim.datagen", "push": "sim.push_datagen"}
+DATAGEN_FAMILIES = ("reach", "push", "place", "sawyer-push")
 
 
 def cmd_datagen(args: argparse.Namespace) -> int:
-    import importlib
+    if args.family == "reach":
+        from sim.datagen import main as reach_main
 
-    return importlib.import_module(DATAGEN_FAMILIES[args.family]).main(args.rest)
+        return reach_main(args.rest)
+    from sim.manipulation_datagen import main as manipulation_main
+
+    return manipulation_main(args.family, args.rest)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -192,8 +196,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="oneshot", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("datagen", help="generate demonstrations: datagen {reach,push} --out DIR ...")
-    p.add_argument("family", choices=sorted(DATAGEN_FAMILIES))
+    p = sub.add_parser("datagen", help=f"generate demonstrations: datagen "
+                                        f"{{{','.join(DATAGEN_FAMILIES)}}} --out DIR ...")
+    p.add_argument("family", choices=DATAGEN_FAMILIES)
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_datagen)
 
@@ -217,7 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint")
     p.add_argument("--baseline", choices=["random", "contextual"])
     p.add_argument("--expert", action="store_true",
-                   help="the twin's scripted expert (--suite reach|push|push-human)")
+                   help="the twin's scripted expert (--suite reach|push|push-human|place|sawyer-push)")
     p.add_argument("--scene", help="scene YAML staging the objects/colours to evaluate")
     p.add_argument("--trials", type=int, default=200)
     p.add_argument("--trials-per-task", type=int, default=10)

@@ -50,10 +50,25 @@ def _push(demonstrator: str) -> Twin:
     return make
 
 
+def _sawyer(family: str) -> Twin:
+    def make(scene: Path | None) -> tuple[gym.Env, Callable[[int], Expert]]:
+        from sim.sawyer import SawyerPlaceEnv, SawyerPushEnv
+        from sim.sawyer_expert import PlaceExpert, PushExpert
+
+        if scene:
+            raise ValueError(f"--scene files are for the reach and push twins, not {family}")
+        env = (SawyerPlaceEnv if family == "place" else SawyerPushEnv)(split="heldout")
+        expert = PlaceExpert if family == "place" else PushExpert
+        return env, lambda seed: expert(seed=seed)
+    return make
+
+
 TWINS: dict[str, Twin] = {
     "reach": _reach,
     "push": _push("robot"),
     "push-human": _push("human"),
+    "place": _sawyer("place"),
+    "sawyer-push": _sawyer("sawyer-push"),
 }
 
 

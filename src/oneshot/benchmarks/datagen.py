@@ -20,7 +20,7 @@ import mujoco
 import numpy as np
 
 from sim.push import PushEnv
-from sim.push_datagen import PushDatagenConfig, generate_push
+from sim.manipulation_datagen import DatagenConfig, generate
 
 
 def _render_rate(env: PushEnv, size: tuple[int, int], frames: int) -> float:
@@ -38,10 +38,10 @@ def _physics_rate(env: PushEnv, steps: int) -> float:
 
 
 def run(tasks: int, demos_per_task: int, image_size: tuple[int, int]) -> dict:
-    cfg = PushDatagenConfig(tasks=tasks, demos_per_task=demos_per_task, demonstrator="both",
-                            image_size=image_size)
+    cfg = DatagenConfig("push", tasks=tasks, demos_per_task=demos_per_task, demonstrator="both",
+                        image_size=image_size)
     with tempfile.TemporaryDirectory(prefix="oneshot-bench-datagen-") as tmp:
-        _, speed = generate_push(Path(tmp) / "data", cfg, workers=1, progress=False)
+        _, speed = generate(Path(tmp) / "data", cfg, workers=1, progress=False)
     env = PushEnv(image_size=image_size)
     env.reset(seed=0)
     render = {f"{w}x{h}": _render_rate(env, (w, h), 300) for w, h in (image_size, (125, 125))}

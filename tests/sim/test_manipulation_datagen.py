@@ -1,4 +1,5 @@
-"""Push datasets: paired robot/human demos, determinism across workers, resuming."""
+"""Manipulation datasets: paired robot/human push demos, Sawyer demos, determinism across
+workers, resuming."""
 
 import json
 import shutil
@@ -7,15 +8,15 @@ import numpy as np
 import pytest
 
 from episodes import Dataset, read_episode
-from sim.push_datagen import PushDatagenConfig, generate_push, main
+from sim.manipulation_datagen import DatagenConfig, generate, main
 
-CFG = PushDatagenConfig(tasks=2, demos_per_task=1, split="heldout", seed=5, image_size=(32, 32))
+CFG = DatagenConfig("push", tasks=2, demos_per_task=1, split="heldout", seed=5, image_size=(32, 32))
 
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory):
     root = tmp_path_factory.mktemp("push") / "data"
-    generate_push(root, CFG, workers=1, progress=False)
+    generate(root, CFG, workers=1, progress=False)
     return root
 
 
@@ -36,7 +37,7 @@ def test_robot_and_human_demos_of_each_task(dataset):
 
 def test_same_seed_same_data_whatever_the_workers(dataset, tmp_path):
     other = tmp_path / "two-workers"
-    generate_push(other, CFG, workers=2, progress=False)
+    generate(other, CFG, workers=2, progress=False)
     for episode in sorted(p.relative_to(dataset) for p in dataset.glob("task_*/*")):
         first, second = read_episode(dataset / episode), read_episode(other / episode)
         np.testing.assert_array_equal(first.frames, second.frames)
@@ -52,7 +53,7 @@ def test_an_interrupted_run_resumes_without_redoing_or_corrupting(dataset, tmp_p
     stray.mkdir()
     (stray / "frames.npy").write_bytes(b"partial")
     kept = (copy / "task_0000/robot_000/meta.json").stat().st_mtime_ns
-    _, speed = generate_push(copy, CFG, workers=1, progress=False)
+    _, speed = generate(copy, CFG, workers=1, progress=False)
     assert not stray.exists()
     assert (copy / "task_0000/robot_000/meta.json").stat().st_mtime_ns == kept
     assert speed["frames"] == read_episode(copy / "task_0001/human_000").length
@@ -65,12 +66,34 @@ def test_resuming_with_other_arguments_is_refused(dataset, tmp_path):
     copy = tmp_path / "other"
     shutil.copytree(dataset, copy)
     with pytest.raises(FileExistsError, match="other arguments"):
-        generate_push(copy, PushDatagenConfig(tasks=3, demos_per_task=1, split="heldout",
-                                              seed=5, image_size=(32, 32)), progress=False)
+        generate(copy, DatagenConfig("push", tasks=3, demos_per_task=1,
+                                          split="heldout", seed=5, image_size=(32, 32)), progress=False)
     assert json.loads((copy / "datagen.json").read_text())["tasks"] == 2
 
 
 def test_command_line_refuses_a_foreign_directory(tmp_path, capsys):
     (tmp_path / "notes.txt").write_text("mine")
-    assert main(["--out", str(tmp_path), "--tasks", "1", "--no-progress"]) == 2
-    assert "not a push dataset" in capsys.readouterr().err
+    assert main("push", ["--out", str(tmp_path), "--tasks", "1", "--no-progress"]) == 2
+    assert "not a datagen dataset" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("family,task_keys", [("place", {"colour", "object", "table"}),
+                                               ("sawyer-push", {"object", "distractor", "table"})])
+def test_sawyer_families_make_robot_demos(tmp_path, family, task_keys):
+    cfg = DatagenConfig(family, tasks=1, demos_per_task=1, split="heldout", seed=1,
+                        image_size=(32, 32))
+    generate(tmp_path / family, cfg, progress=False)
+    data = Dataset(tmp_path / family)
+    assert data.family == family and len(data) == 1
+    demo = data.episodes_of(0)[0]
+    assert set(demo.task) == task_keys | {"family", "task_id", "split"}
+    assert demo.demonstrator == "robot" and demo.actions.shape[1] == 4
+    assert demo.state.shape == (demo.length, 18) and demo.frames.shape[1:] == (32, 32, 3)
+    assert demo.meta["scene"]["family"] == family
+
+
+def test_families_refuse_what_they_cannot_do(tmp_path):
+    with pytest.raises(ValueError, match="--scene is for the push family"):
+        generate(tmp_path / "a", DatagenConfig("place", scene="x.yaml"), progress=False)
+    with pytest.raises(ValueError, match="family must be one of"):
+        generate(tmp_path / "b", DatagenConfig("stack"), progress=False)

@@ -1,0 +1,123 @@
+"""The manipulation task families that ``oneshot datagen`` makes demos of.
+
+A family says how to draw a task (a JSON dict, fixed across the task's demos), which
+twin and scripted expert make a demo of each demonstrator, and how a task becomes a
+twin's reset options. ``push`` is the PR2-like push twin with robot and human
+demonstrators; ``place`` and ``sawyer-push`` are the Sawyer twins.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any, Callable, Protocol
+
+import gymnasium as gym
+import numpy as np
+
+from sim.colours import task_colour
+from sim.objects import catalogue
+from sim.appearance import table_textures
+
+ROBOT_NOISE = 0.1                  # push: torque noise of the arm's demos (N m)
+HUMAN_NOISE = 0.03                 # push: velocity noise of the hand's demos (m/s)
+HUMAN_SPEEDS = (0.7, 1.3)          # a person's pace relative to the plan's
+
+
+class Expert(Protocol):
+    def act(self, env: gym.Env) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class Family:
+    """How to make demos of one task family (see the module docstring)."""
+
+    name: str
+    kinds: tuple[str, ...]
+    draw_task: Callable[[str, np.random.Generator], dict[str, Any]]
+    make_env: Callable[[str, str, tuple[int, int], str | None], gym.Env]
+    reset_options: Callable[[dict[str, Any]], dict[str, Any]]
+    make_expert: Callable[[str, int, np.random.Generator], Expert]
+    camera: str
+    scene_task: Callable[[str], dict[str, Any]] | None = None   # the task a scene file stages
+
+
+# -- push (PR2-like arm / human hand) -------------------------------------------------
+
+def _push_task(split: str, rng: np.random.Generator) -> dict[str, Any]:
+    from sim.push import sample_task
+
+    return sample_task(split, rng).describe()
+
+
+def _push_env(split: str, kind: str, image_size: tuple[int, int], scene: str | None) -> gym.Env:
+    from sim.push import PushEnv
+    from sim.push_scene_file import load_push_scene
+
+    staged = replace(load_push_scene(scene), demonstrator=kind) if scene else None
+    return PushEnv(split=split, demonstrator=kind, image_size=image_size, scene=staged)
+
+
+def _push_scene_task(scene: str) -> dict[str, Any]:
+    from sim.push import PushTask
+    from sim.push_scene_file import load_push_scene
+
+    staged = load_push_scene(scene)
+    return PushTask(staged.target.name, staged.distractor.name, staged.table).describe()
+
+
+def _push_options(task: dict[str, Any]) -> dict[str, Any]:
+    from sim.push import PushTask
+
+    return {"task": PushTask(**task)}
+
+
+def _push_expert(kind: str, seed: int, rng: np.random.Generator) -> Expert:
+    from sim.push_expert import ArmPushExpert, HandPushExpert
+
+    if kind == "robot":
+        return ArmPushExpert(ROBOT_NOISE, seed)
+    return HandPushExpert(HUMAN_NOISE, seed, speed=float(rng.uniform(*HUMAN_SPEEDS)))
+
+
+# -- Sawyer: place and push -----------------------------------------------------------
+
+def _object_name(split: str, rng: np.random.Generator, other: str | None = None) -> str:
+    names = [obj.name for obj in catalogue(split) if obj.name != other]
+    return names[int(rng.integers(len(names)))]
+
+
+def _place_task(split: str, rng: np.random.Generator) -> dict[str, Any]:
+    return {"colour": list(task_colour(split, rng)), "object": _object_name(split, rng),
+            "table": int(rng.integers(len(table_textures(split))))}
+
+
+def _sawyer_push_task(split: str, rng: np.random.Generator) -> dict[str, Any]:
+    target = _object_name(split, rng)
+    return {"object": target, "distractor": _object_name(split, rng, other=target),
+            "table": int(rng.integers(len(table_textures(split))))}
+
+
+def _sawyer_env(family: str) -> Callable[[str, str, tuple[int, int], str | None], gym.Env]:
+    def make(split: str, kind: str, image_size: tuple[int, int], scene: str | None) -> gym.Env:
+        from sim.sawyer import SawyerPlaceEnv, SawyerPushEnv
+
+        env_class = SawyerPlaceEnv if family == "place" else SawyerPushEnv
+        return env_class(split=split, image_size=image_size)
+    return make
+
+
+def _sawyer_expert(family: str) -> Callable[[str, int, np.random.Generator], Expert]:
+    def make(kind: str, seed: int, rng: np.random.Generator) -> Expert:
+        from sim.sawyer_expert import PlaceExpert, PushExpert
+
+        return (PlaceExpert if family == "place" else PushExpert)(seed=seed)
+    return make
+
+
+FAMILIES = {
+    "push": Family("push", ("robot", "human"), _push_task, _push_env, _push_options,
+                   _push_expert, camera="view", scene_task=_push_scene_task),
+    "place": Family("place", ("robot",), _place_task, _sawyer_env("place"), dict,
+                    _sawyer_expert("place"), camera="front"),
+    "sawyer-push": Family("sawyer-push", ("robot",), _sawyer_push_task, _sawyer_env("sawyer-push"),
+                          dict, _sawyer_expert("sawyer-push"), camera="front"),
+}
