@@ -25,6 +25,7 @@ from gymnasium import spaces
 
 from sim.appearance import Background, backgrounds, table_textures
 from sim.colours import SPLITS
+from sim.geometry import segment_distance
 from sim.objects import ObjectSpec, catalogue, object_by_name
 from sim.push_scene_file import PushScene
 from sim.push_scene import (
@@ -284,7 +285,7 @@ class PushEnv(gym.Env):
             if sideways > MAX_PUSH_ANGLE or not (_workable(target) and _workable(approach)):
                 continue
             distractor = _polar(rng, WORK_RADII, WORK_BEARINGS)
-            corridor = _segment_distance(distractor, approach, goal)
+            corridor = segment_distance(distractor, approach, goal)
             if corridor > target_r + distractor_r + CLEARANCE and \
                     np.linalg.norm(distractor - goal) > 0.2:
                 break
@@ -390,13 +391,6 @@ class PushEnv(gym.Env):
     def _info(self) -> dict[str, Any]:
         return {"distance": self._goal_distance(), "steps_on_goal": self._steps_on_goal,
                 "success_so_far": self.is_success()}
-
-
-def _segment_distance(point: np.ndarray, start: np.ndarray, end: np.ndarray) -> float:
-    """Distance from ``point`` to the segment from ``start`` to ``end``."""
-    along = end - start
-    t = np.clip(np.dot(point - start, along) / max(np.dot(along, along), 1e-12), 0.0, 1.0)
-    return float(np.linalg.norm(point - (start + t * along)))
 
 
 def yaw_quaternion(yaw: float) -> np.ndarray:

@@ -21,7 +21,7 @@ import mujoco
 import numpy as np
 
 from sim.push import HAND_SPEED_LIMIT, HAND_TURN_LIMIT, TORQUE_LIMIT, PushEnv
-from sim.push_scene import JOINT_NAMES, TABLE_Z
+from sim.push_scene import TABLE_Z
 
 PUSH_HEIGHT = 0.025        # pusher bar centre above the table (m)
 HAND_PUSH_HEIGHT = 0.008   # the hand's fingertips (its origin) above the table (m)

@@ -26,17 +26,14 @@ Unset fields are drawn as in the task family. Every error names the file and the
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
-
-import yaml
 
 from sim.appearance import Background, background_by_name, table_textures
 from sim.colours import SPLITS, resolve_colour
 from sim.objects import GEOM_TYPES, ObjectSpec, Part, UnknownObjectError, object_by_name
 from sim.push_scene import CameraPose, ROBOT_CAMERA_POSE
-from sim.scene import SceneError
+from sim.scene import SceneError, image_size_field, read_scene, seed_field
 from sim.textures import TEXTURE_KINDS, Texture
 
 SIZE_COUNTS = {"box": 3, "cylinder": 2, "sphere": 1, "ellipsoid": 3, "capsule": 2}
@@ -154,36 +151,10 @@ class PushScene:
         self.camera = _camera(self.camera)
         if self.demonstrator not in ("robot", "human"):
             raise SceneError(f"field 'demonstrator': robot or human, got {self.demonstrator!r}")
-        if self.image_size is not None:
-            size = self.image_size
-            if (not isinstance(size, (list, tuple)) or len(size) != 2 or not all(
-                    isinstance(s, int) and not isinstance(s, bool) and 0 < s <= MAX_IMAGE_SIDE
-                    for s in size)):
-                raise SceneError(f"field 'image_size': [width, height], integers in "
-                                 f"[1, {MAX_IMAGE_SIDE}], got {size!r}")
-            self.image_size = (size[0], size[1])
-        if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, int)
-                                      or self.seed < 0):
-            raise SceneError(f"field 'seed': a non-negative integer, got {self.seed!r}")
+        self.image_size = image_size_field(self.image_size, MAX_IMAGE_SIDE)
+        self.seed = seed_field(self.seed)
 
 
 def load_push_scene(path: str | os.PathLike) -> PushScene:
     """Read a push scene from YAML; every error names the file and the offending field."""
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as error:
-        raise SceneError(f"{path}: cannot read scene: {error}") from error
-    if not isinstance(data, dict):
-        raise SceneError(f"{path}: a scene is a YAML mapping of fields")
-    known = {f.name for f in fields(PushScene)}
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise SceneError(f"{path}: unknown field(s) {unknown}; known: {sorted(known)}")
-    for required in ("target", "distractor"):
-        if required not in data:
-            raise SceneError(f"{path}: field '{required}' is required")
-    try:
-        return PushScene(**data)
-    except SceneError as error:
-        raise SceneError(f"{path}: {error}") from error
+    return read_scene(path, PushScene, required=("target", "distractor"))

@@ -97,18 +97,31 @@ class ReachScene:
             _check_apart(self.target_positions)
         if self.image_size is not None:
             size = _sequence("image_size", self.image_size, 2)
-            if not all(isinstance(s, int) and not isinstance(s, bool)
-                       and 0 < s <= MAX_IMAGE_SIDE for s in size):
-                raise SceneError(f"field 'image_size': needs 2 integers in "
-                                 f"[1, {MAX_IMAGE_SIDE}] as [width, height], got {size!r}")
-            self.image_size = (size[0], size[1])
-        if self.seed is not None and (not isinstance(self.seed, int) or isinstance(self.seed, bool)
-                                      or self.seed < 0):
-            raise SceneError(f"field 'seed': needs a non-negative integer, got {self.seed!r}")
+            self.image_size = image_size_field(size)
+        self.seed = seed_field(self.seed)
 
 
-def load_scene(path: str | os.PathLike) -> ReachScene:
-    """Read a reach scene from YAML; every error names the file and the offending field."""
+def image_size_field(size: Any, largest: int = MAX_IMAGE_SIDE) -> tuple[int, int] | None:
+    """The ``image_size`` field: None or [width, height] of positive integers."""
+    if size is None:
+        return None
+    if (not isinstance(size, (list, tuple)) or len(size) != 2 or not all(
+            isinstance(s, int) and not isinstance(s, bool) and 0 < s <= largest for s in size)):
+        raise SceneError(f"field 'image_size': needs 2 integers in [1, {largest}] as "
+                         f"[width, height], got {size!r}")
+    return size[0], size[1]
+
+
+def seed_field(seed: Any) -> int | None:
+    """The ``seed`` field: None or a non-negative integer."""
+    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or seed < 0):
+        raise SceneError(f"field 'seed': needs a non-negative integer, got {seed!r}")
+    return seed
+
+
+def read_scene(path: str | os.PathLike, scene_class: type, required: Sequence[str]) -> Any:
+    """Build ``scene_class`` (a dataclass validating itself) from the YAML file ``path``;
+    every error names the file and the offending field."""
     path = Path(path)
     try:
         data = yaml.safe_load(path.read_text())
@@ -116,13 +129,19 @@ def load_scene(path: str | os.PathLike) -> ReachScene:
         raise SceneError(f"{path}: cannot read scene: {error}") from error
     if not isinstance(data, dict):
         raise SceneError(f"{path}: a scene is a YAML mapping of fields")
-    known = {f.name for f in fields(ReachScene)}
+    known = {f.name for f in fields(scene_class)}
     unknown = sorted(set(data) - known)
     if unknown:
         raise SceneError(f"{path}: unknown field(s) {unknown}; known: {sorted(known)}")
-    if "target_colour" not in data:
-        raise SceneError(f"{path}: field 'target_colour' is required")
+    for name in required:
+        if name not in data:
+            raise SceneError(f"{path}: field '{name}' is required")
     try:
-        return ReachScene(**data)
+        return scene_class(**data)
     except SceneError as error:
         raise SceneError(f"{path}: {error}") from error
+
+
+def load_scene(path: str | os.PathLike) -> ReachScene:
+    """Read a reach scene from YAML; every error names the file and the offending field."""
+    return read_scene(path, ReachScene, required=("target_colour",))

@@ -17,7 +17,6 @@ import time
 from pathlib import Path
 
 import mujoco
-import numpy as np
 
 from sim.push import PushEnv
 from sim.manipulation_datagen import DatagenConfig, generate
