@@ -52,12 +52,12 @@ def _push(demonstrator: str) -> Twin:
 
 def _sawyer(family: str) -> Twin:
     def make(scene: Path | None) -> tuple[gym.Env, Callable[[int], Expert]]:
+        from sim.datagen_families import sawyer_scene
         from sim.sawyer import SawyerPlaceEnv, SawyerPushEnv
         from sim.sawyer_expert import PlaceExpert, PushExpert
 
-        if scene:
-            raise ValueError(f"--scene files are for the reach and push twins, not {family}")
-        env = (SawyerPlaceEnv if family == "place" else SawyerPushEnv)(split="heldout")
+        kwargs = sawyer_scene(family, str(scene)).env_kwargs() if scene else {"split": "heldout"}
+        env = (SawyerPlaceEnv if family == "place" else SawyerPushEnv)(**kwargs)
         expert = PlaceExpert if family == "place" else PushExpert
         return env, lambda seed: expert(seed=seed)
     return make

@@ -13,9 +13,11 @@ from typing import Any, Callable, Protocol
 import gymnasium as gym
 import numpy as np
 
+from sim.appearance import table_textures
 from sim.colours import task_colour
 from sim.objects import catalogue
-from sim.appearance import table_textures
+from sim.sawyer_scene_file import SawyerScene, load_sawyer_scene
+from sim.scene import SceneError
 
 ROBOT_NOISE = 0.1                  # push: torque noise of the arm's demos (N m)
 HUMAN_NOISE = 0.03                 # push: velocity noise of the hand's demos (m/s)
@@ -37,7 +39,7 @@ class Family:
     reset_options: Callable[[dict[str, Any]], dict[str, Any]]
     make_expert: Callable[[str, int, np.random.Generator], Expert]
     camera: str
-    scene_task: Callable[[str], dict[str, Any]] | None = None   # the task a scene file stages
+    scene_task: Callable[[str], dict[str, Any]]    # the task fields a scene file pins
 
 
 # -- push (PR2-like arm / human hand) -------------------------------------------------
@@ -96,13 +98,34 @@ def _sawyer_push_task(split: str, rng: np.random.Generator) -> dict[str, Any]:
             "table": int(rng.integers(len(table_textures(split))))}
 
 
+def sawyer_scene(family: str, scene: str) -> SawyerScene:
+    """The Sawyer scene file ``scene``, which must be of ``family``."""
+    staged = load_sawyer_scene(scene)
+    if staged.family != family:
+        raise SceneError(f"{scene}: a {staged.family} scene, not a {family} one")
+    return staged
+
+
 def _sawyer_env(family: str) -> Callable[[str, str, tuple[int, int], str | None], gym.Env]:
     def make(split: str, kind: str, image_size: tuple[int, int], scene: str | None) -> gym.Env:
         from sim.sawyer import SawyerPlaceEnv, SawyerPushEnv
 
         env_class = SawyerPlaceEnv if family == "place" else SawyerPushEnv
-        return env_class(split=split, image_size=image_size)
+        kwargs = {"split": split, "image_size": image_size}
+        if scene:
+            kwargs |= sawyer_scene(family, scene).env_kwargs()
+        return env_class(**kwargs)
     return make
+
+
+def _sawyer_scene_task(family: str) -> Callable[[str], dict[str, Any]]:
+    def pinned(scene: str) -> dict[str, Any]:
+        staged = sawyer_scene(family, scene)
+        fields = {"object": staged.object, "table": staged.table,
+                  "colour": list(staged.colour) if staged.colour else None,
+                  "distractor": staged.distractor}
+        return {key: value for key, value in fields.items() if value is not None}
+    return pinned
 
 
 def _sawyer_expert(family: str) -> Callable[[str, int, np.random.Generator], Expert]:
@@ -117,7 +140,9 @@ FAMILIES = {
     "push": Family("push", ("robot", "human"), _push_task, _push_env, _push_options,
                    _push_expert, camera="view", scene_task=_push_scene_task),
     "place": Family("place", ("robot",), _place_task, _sawyer_env("place"), dict,
-                    _sawyer_expert("place"), camera="front"),
+                    _sawyer_expert("place"), camera="front",
+                    scene_task=_sawyer_scene_task("place")),
     "sawyer-push": Family("sawyer-push", ("robot",), _sawyer_push_task, _sawyer_env("sawyer-push"),
-                          dict, _sawyer_expert("sawyer-push"), camera="front"),
+                          dict, _sawyer_expert("sawyer-push"), camera="front",
+                          scene_task=_sawyer_scene_task("sawyer-push")),
 }

@@ -75,8 +75,6 @@ class DatagenConfig:
                              f"--demonstrator {self.demonstrator!r}")
         if self.tasks < 1 or self.demos_per_task < 1:
             raise ValueError("tasks and demos_per_task must be at least 1")
-        if self.scene and self.spec.scene_task is None:
-            raise ValueError(f"--scene is for the push family; {self.family} has no scene files")
         if self.scene:
             self.spec.scene_task(self.scene)   # a SceneError names the file and field
 
@@ -93,11 +91,11 @@ class Job:
 
 
 def plan_tasks(cfg: DatagenConfig) -> list[dict[str, Any]]:
-    """The dataset's tasks, a function of the family, seed, split (and scene) alone."""
-    if cfg.scene:
-        return [cfg.spec.scene_task(cfg.scene)] * cfg.tasks
+    """The dataset's tasks, a function of the family, seed, split (and scene) alone: a
+    scene's pinned fields replace the drawn ones."""
+    pinned = cfg.spec.scene_task(cfg.scene) if cfg.scene else {}
     rng = np.random.default_rng([cfg.seed, 0x7A5C])
-    return [cfg.spec.draw_task(cfg.split, rng) for _ in range(cfg.tasks)]
+    return [cfg.spec.draw_task(cfg.split, rng) | pinned for _ in range(cfg.tasks)]
 
 
 def rollout(env: gym.Env, family: Family, task: dict[str, Any], kind: str,
@@ -243,7 +241,7 @@ def main(family: str, argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=1, help="parallel processes")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--image-size", type=int, nargs=2, default=(64, 64), metavar=("W", "H"))
-    parser.add_argument("--scene", help="scene YAML (push): stage its objects in every task")
+    parser.add_argument("--scene", help="scene YAML: stage its objects (and looks) in every task")
     parser.add_argument("--no-progress", action="store_true")
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)

@@ -93,7 +93,10 @@ def test_sawyer_families_make_robot_demos(tmp_path, family, task_keys):
 
 
 def test_families_refuse_what_they_cannot_do(tmp_path):
-    with pytest.raises(ValueError, match="--scene is for the push family"):
-        generate(tmp_path / "a", DatagenConfig("place", scene="x.yaml"), progress=False)
+    with pytest.raises(ValueError, match="x.yaml: cannot read scene"):
+        generate(tmp_path / "a", DatagenConfig("place", scene=str(tmp_path / "x.yaml")),
+                 progress=False)
+    with pytest.raises(ValueError, match="place demos come from"):
+        generate(tmp_path / "c", DatagenConfig("place", demonstrator="human"), progress=False)
     with pytest.raises(ValueError, match="family must be one of"):
         generate(tmp_path / "b", DatagenConfig("stack"), progress=False)
