@@ -26,6 +26,19 @@ never leads the hand by more than ``MAX_LEAD``), as in Meta-World. Observations 
 ``[right_j0..6 angles, their velocities, fingertip-centre position (3), gripper opening]``.
 An episode is 100 control steps at 10 Hz.
 
+Human demonstrator (``demonstrator="human"``; DAML's human domain, thesis L3658-L3672):
+the same tasks and objects, done by a person stand-in: the Sawyer is not in the model,
+a skin-toned hand and forearm (:mod:`sim.hand`, :mod:`sim.sawyer_human`) moves instead,
+seen by another camera, with the background's cloth on the table and its walls and light
+round it; a background is drawn from ``background_split`` at every reset unless one is
+fixed. Starts differ from the robot's and the person sets the pace (L3668-L3672). Actions
+are float32 [4]: the hand's velocity (x, y, z) in m/s within ``HAND_SPEED_LIMIT``, then
+for ``place`` the grip (> 0 holds, <= 0 lets go; the object hangs on a weld to the hand
+while held, and hold takes it again only within ``GRASP_REACH`` of the fingertips) and for
+``sawyer-push`` the turn rate about the vertical in rad/s (the hand pushes by contact).
+``state`` is the tracked hand pose ``[position (3), quaternion (4)]``, for ``place``
+followed by whether the hand holds the object (1.0 or 0.0).
+
 Changes to Meta-World's scene: its retaining wall is gone (it hid the gripper from the
 camera), the Sawyer's head and the table's legs are left out of renders (out of view;
 their triangles dominate software rendering), shadows are off, and the fingers squeeze
@@ -52,6 +65,21 @@ from gymnasium import spaces
 from sim.appearance import Background, background_by_name, backgrounds, table_textures
 from sim.colours import SPLITS, Colour, resolve_colour, sample_distractor_colours, task_colour
 from sim.objects import ObjectSpec, add_object, catalogue, object_by_name
+from sim.push import yaw_quaternion
+from sim.sawyer_human import (
+    GRASP_REACH,
+    HAND_SPEED_LIMIT,
+    HAND_TURN_LIMIT,
+    HAND_YAWS,
+    HUMAN_CAMERA,
+    HUMAN_HAND_HIGH,
+    HUMAN_HAND_LOW,
+    add_carry_weld,
+    grip_offset,
+    humanize,
+    in_hand_frame,
+    relative_pose,
+)
 from sim.textures import Texture, add_texture_material
 
 JOINT_NAMES = tuple(f"right_j{i}" for i in range(7))
@@ -89,11 +117,14 @@ GOAL_RADIUS = 0.05               # m: the red goal disc
 GOAL_REGION = ((-0.2, 0.2), (0.6, 0.78))
 OBJECT_REGION = ((-0.22, 0.22), (0.5, 0.74))
 PUSH_START = ((-0.05, 0.05), (0.42, 0.48), (0.18, 0.2))
+HAND_PLACE_START = ((-0.1, 0.1), (0.42, 0.55), (0.2, 0.27))   # the person's hand: x, y, z
+HAND_PUSH_START = ((-0.12, 0.12), (0.35, 0.45), (0.16, 0.22))
 MIN_PUSH_DISTANCE = 0.12         # m: the target starts at least this far from the goal
 MAX_PUSH_DISTANCE = 0.3
 APPROACH_GAP = 0.035             # m: free space between the target and the approach point
 CLEARANCE = 0.05                 # m: free space kept around the target's path to the goal
 GRAVITY = 9.81                   # m/s^2, for the objects' Coulomb friction on the table
+DEMONSTRATORS = ("robot", "human")
 
 
 class MissingMetaWorldError(ImportError):
@@ -142,8 +173,9 @@ def _load_sawyer() -> mujoco.MjSpec:
     return spec
 
 
-def _dress(spec: mujoco.MjSpec, table: Texture, background: Background) -> None:
-    """Table texture, a backdrop and floor in the background's wall texture, its light."""
+def _dress(spec: mujoco.MjSpec, table: Texture, background: Background) -> str:
+    """Table texture, a backdrop and floor in the background's wall texture, its light;
+    returns the wall material's name."""
     table_material = add_texture_material(spec, "table", table, mujoco.mjtTexture.mjTEXTURE_2D,
                                           repeat=(8.0, 8.0))
     # by iteration: MjSpec.material() misses materials added after from_file
@@ -164,6 +196,7 @@ def _dress(spec: mujoco.MjSpec, table: Texture, background: Background) -> None:
     spec.visual.headlight.ambient = [background.ambient] * 3
     spec.visual.headlight.diffuse = [0.25] * 3
     spec.visual.headlight.specular = [0.0] * 3
+    return wall
 
 
 def _add_camera(spec: mujoco.MjSpec) -> None:
@@ -171,6 +204,19 @@ def _add_camera(spec: mujoco.MjSpec) -> None:
     camera = spec.worldbody.add_camera(name=CAMERA, pos=[0, 1.1, 0.75], fovy=50)
     camera.alt.type = mujoco.mjtOrientation.mjORIENTATION_XYAXES
     camera.alt.xyaxes = [-1, 0, 0, 0, -0.786, 0.618]
+
+
+def _scene_spec(look: Look, demonstrator: str) -> mujoco.MjSpec:
+    """The Sawyer scene dressed in ``look``, seen by the robot's camera; or, for the human
+    demonstrator, without the robot and with the hand, the human camera and more walls
+    (for a person, ``look.table`` is the background's cloth)."""
+    spec = _load_sawyer()
+    wall = _dress(spec, look.table, look.background)
+    if demonstrator == "human":
+        humanize(spec, wall, contype=ROBOT_BITS, conaffinity=ROBOT_BITS | OBJECT_BITS)
+    else:
+        _add_camera(spec)
+    return spec
 
 
 def compile_model(spec: mujoco.MjSpec, image_sizes: Sequence[tuple[int, int]]) -> mujoco.MjModel:
@@ -224,11 +270,11 @@ def _add_container(spec: mujoco.MjSpec, index: int) -> None:
                       pos=pos, size=size, contype=0, conaffinity=ROBOT_BITS)
 
 
-def build_place_model(look: Look, image_sizes: Sequence[tuple[int, int]]) -> mujoco.MjModel:
-    """The placing scene: three containers and the held object on a free joint."""
-    spec = _load_sawyer()
-    _dress(spec, look.table, look.background)
-    _add_camera(spec)
+def build_place_model(look: Look, image_sizes: Sequence[tuple[int, int]],
+                      demonstrator: str = "robot") -> mujoco.MjModel:
+    """The placing scene: three containers and the held object on a free joint (and, for
+    the human demonstrator, the weld by which the hand carries it)."""
+    spec = _scene_spec(look, demonstrator)
     for index in range(3):
         _add_container(spec, index)
     held = spec.worldbody.add_body(name="held", pos=[0.5, 0.9, 0.1])   # clear of the arm
@@ -238,6 +284,8 @@ def build_place_model(look: Look, image_sizes: Sequence[tuple[int, int]]) -> muj
     _set_inertia(held, look.objects[0])
     for geom in held.geoms:            # stiff contacts: the grip must not sink into it
         geom.solref, geom.solimp = [0.01, 1.0], [0.99, 0.99, 0.01, 0.5, 2.0]
+    if demonstrator == "human":
+        add_carry_weld(spec, "hand", "held")
     return compile_model(spec, image_sizes)
 
 
@@ -257,11 +305,10 @@ def _add_pushed_object(spec: mujoco.MjSpec, name: str, obj: ObjectSpec) -> None:
     _set_inertia(body, obj)
 
 
-def build_push_model(look: Look, image_sizes: Sequence[tuple[int, int]]) -> mujoco.MjModel:
+def build_push_model(look: Look, image_sizes: Sequence[tuple[int, int]],
+                     demonstrator: str = "robot") -> mujoco.MjModel:
     """The pushing scene: target and distractor objects and the red goal disc."""
-    spec = _load_sawyer()
-    _dress(spec, look.table, look.background)
-    _add_camera(spec)
+    spec = _scene_spec(look, demonstrator)
     _add_pushed_object(spec, "target", look.objects[0])
     _add_pushed_object(spec, "distractor", look.objects[1])
     goal = spec.worldbody.add_body(name="goal", mocap=True)
@@ -289,21 +336,30 @@ def _segment_distance(point: np.ndarray, start: np.ndarray, end: np.ndarray) -> 
 
 
 class SawyerEnv(gym.Env):
-    """What both Sawyer families share: the arm, its actions and observations, the
-    task draw, model (re)building and rendering. Subclasses say what is on the table
-    (``_look``, ``_build``, ``_arrange``) and when a step succeeds (``_succeeding``)."""
+    """What both Sawyer families share: the demonstrator (arm or hand), its actions and
+    observations, the task draw, model (re)building and rendering. Subclasses say what is
+    on the table (``_look``, ``_build``, ``_arrange``), when a step succeeds
+    (``_succeeding``) and what the hand's fourth action does (``_hand_action``)."""
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
     family = ""
+    hand_action_limit = 1.0    # the human action box's bound on its fourth entry
+    hand_state_size = 7        # the human state's length
 
     def __init__(self, split: str, image_size: tuple[int, int], render_mode: str | None,
                  render_size: tuple[int, int] | None, table: int | None,
-                 background: str | None, **task_fields: Any):
-        if split not in SPLITS:
-            raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+                 background: str | None, demonstrator: str = "robot",
+                 background_split: str | None = None, **task_fields: Any):
+        if split not in SPLITS or background_split not in (None, *SPLITS):
+            raise ValueError(f"split and background_split must be in {SPLITS}, "
+                             f"got {split!r} and {background_split!r}")
         if render_mode not in (None, *self.metadata["render_modes"]):
             raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
+        if demonstrator not in DEMONSTRATORS:
+            raise ValueError(f"demonstrator must be one of {DEMONSTRATORS}, got {demonstrator!r}")
         self.split = split
+        self.demonstrator = demonstrator
+        self.background_split = background_split or split
         self.render_mode = render_mode
         self.image_size = _size("image_size", image_size)
         self.render_size = _size("render_size", render_size or self.image_size)
@@ -311,17 +367,23 @@ class SawyerEnv(gym.Env):
                       for key, value in {"table": table, "background": background,
                                          **task_fields}.items()}
         width, height = self.image_size
+        human = demonstrator == "human"
         self.observation_space = spaces.Dict({
             "image": spaces.Box(0, 255, (height, width, 3), np.uint8),
-            "state": spaces.Box(-np.inf, np.inf, (18,), np.float32),
+            "state": spaces.Box(-np.inf, np.inf, (self.hand_state_size if human else 18,),
+                                np.float32),
         })
-        self.action_space = spaces.Box(-1.0, 1.0, (4,), np.float32)
+        high = np.array([HAND_SPEED_LIMIT] * 3 + [self.hand_action_limit] if human else [1.0] * 4,
+                        np.float32)
+        self.action_space = spaces.Box(-high, high, dtype=np.float32)
+        self.camera_name = HUMAN_CAMERA if human else CAMERA
         self.dt = CONTROL_DT
         self.look: Look | None = None
         self.task: dict[str, Any] = {}
         self._renderers: dict[tuple[int, int], mujoco.Renderer] = {}
         self._steps = 0
         self._success_steps = 0
+        self._hand_yaw = 0.0
 
     # -- task and appearance --------------------------------------------------------
 
@@ -346,7 +408,7 @@ class SawyerEnv(gym.Env):
         if key == "table":
             return int(self.np_random.integers(len(table_textures(self.split))))
         if key == "background":
-            names = [background.name for background in backgrounds(self.split)]
+            names = [background.name for background in backgrounds(self.background_split)]
             return names[int(self.np_random.integers(len(names)))]
         if key == "colour":
             return task_colour(self.split, self.np_random)
@@ -379,15 +441,29 @@ class SawyerEnv(gym.Env):
         self.look = look
         self.model = self._build(look, (self.image_size, self.render_size))
         self.data = mujoco.MjData(self.model)
-        self._camera = self.model.camera(CAMERA).id
+        self._camera = self.model.camera(self.camera_name).id
+        self._hand = self.model.body("hand").id
+        if self.demonstrator == "human":
+            self._hand_mocap = self.model.body("hand").mocapid[0]
+        else:
+            self._index_arm()
+        self._index_objects()
+
+    def _index_arm(self) -> None:
+        """The arm's joints, mocap target, fingertips and pads; its settled home pose."""
         self._arm_qpos = np.array([self.model.joint(n).qposadr[0] for n in JOINT_NAMES])
         self._arm_dofs = np.array([self.model.joint(n).dofadr[0] for n in JOINT_NAMES])
         self._mocap = self.model.body("mocap").mocapid[0]
-        self._hand = self.model.body("hand").id
         self._fingertips = [self.model.site(n).id for n in ("rightEndEffector", "leftEndEffector")]
         self._pads = [self.model.geom(n).id for n in ("rightpad_geom", "leftpad_geom")]
         self._home_qpos = self._settle_home()
-        self._index_objects()
+
+    def _surface(self, task: dict[str, Any]) -> Texture:
+        """What covers the table: the task's table texture for the robot, the background's
+        cloth for a person (thesis L3668-L3670: other backgrounds)."""
+        if self.demonstrator == "human":
+            return background_by_name(task["background"]).cloth
+        return table_textures(self.split)[task["table"]]
 
     def _build(self, look: Look, sizes: Sequence[tuple[int, int]]) -> mujoco.MjModel:
         raise NotImplementedError
@@ -407,7 +483,8 @@ class SawyerEnv(gym.Env):
 
     @property
     def joint_positions(self) -> np.ndarray:
-        """Angles of right_j0..right_j6 (rad)."""
+        """Angles of right_j0..right_j6 (rad); robot only, as are the joint velocities,
+        the gripper opening and the pads."""
         return self.data.qpos[self._arm_qpos].copy()
 
     @property
@@ -417,8 +494,16 @@ class SawyerEnv(gym.Env):
 
     @property
     def ee_pos(self) -> np.ndarray:
-        """The end effector: the point midway between the two fingertips (m)."""
+        """The end effector (m): the point midway between the two fingertips, or the human
+        hand's origin (the middle of its fingers' front edge, at their lowest point)."""
+        if self.demonstrator == "human":
+            return self.data.xpos[self._hand].copy()
         return self.data.site_xpos[self._fingertips].mean(axis=0)
+
+    @property
+    def hand_yaw(self) -> float:
+        """The human hand's heading about the vertical (rad): its fingers point that way."""
+        return self._hand_yaw
 
     @property
     def gripper_opening(self) -> float:
@@ -447,7 +532,8 @@ class SawyerEnv(gym.Env):
         self.task = self._episode_task(dict(options or {}))
         self._use_look(self._look(self.task))
         mujoco.mj_resetData(self.model, self.data)
-        self.data.qpos[:] = self._home_qpos
+        if self.demonstrator == "robot":
+            self.data.qpos[:] = self._home_qpos
         self._arrange()
         mujoco.mj_forward(self.model, self.data)
         self._steps = 0
@@ -460,6 +546,19 @@ class SawyerEnv(gym.Env):
     def _arrange(self) -> None:
         raise NotImplementedError
 
+    def _start(self, tcp: Sequence[tuple[float, float]],
+               hand: Sequence[tuple[float, float]], grip: float) -> None:
+        """Put the demonstrator at a start drawn from its region: the arm's fingertips in
+        ``tcp`` with the gripper at ``grip``, or the person's hand in ``hand`` at a heading
+        drawn from HAND_YAWS (a person starts elsewhere than the robot, L3670-L3672)."""
+        if self.demonstrator == "robot":
+            self._move_to_start(self._uniform(tcp), grip)
+            return
+        self.data.mocap_pos[self._hand_mocap] = self._uniform(hand)
+        self._hand_yaw = float(self.np_random.uniform(*HAND_YAWS))
+        self.data.mocap_quat[self._hand_mocap] = yaw_quaternion(self._hand_yaw)
+        mujoco.mj_forward(self.model, self.data)
+
     def _move_to_start(self, tcp: np.ndarray, grip: float) -> None:
         """Bring the arm from its home pose to put the fingertips at ``tcp``."""
         self.data.mocap_pos[self._mocap] = tcp + (0, 0, TCP_OFFSET)
@@ -467,23 +566,19 @@ class SawyerEnv(gym.Env):
         mujoco.mj_step(self.model, self.data, nstep=SETTLE_STEPS)
 
     def step(self, action: np.ndarray) -> tuple[dict[str, np.ndarray], float, bool, bool, dict]:
-        """Move the mocap target at the commanded velocity and drive the gripper for one
-        control step (0.1 s); actions are clipped to [-1, 1]."""
+        """Drive the arm (or move the hand) for one control step (0.1 s); actions are
+        clipped to the action box."""
         self._require_reset()
         action = np.asarray(action, dtype=np.float64)
         if action.shape != (4,):
             raise ValueError(f"action must have shape (4,), got {action.shape}")
         if not np.all(np.isfinite(action)):
             raise ValueError(f"action must be finite, got {action}")
-        action = np.clip(action, -1.0, 1.0)
-        self.data.ctrl[:] = (action[3], -action[3])
-        increment = action[:3] * MAX_SPEED * CONTROL_DT / MOCAP_SUBSTEPS
-        for _ in range(MOCAP_SUBSTEPS):
-            hand = self.data.xpos[self._hand]
-            target = np.clip(self.data.mocap_pos[self._mocap] + increment,
-                             hand - MAX_LEAD, hand + MAX_LEAD)
-            self.data.mocap_pos[self._mocap] = np.clip(target, HAND_LOW, HAND_HIGH)
-            mujoco.mj_step(self.model, self.data, nstep=FRAME_SKIP // MOCAP_SUBSTEPS)
+        action = np.clip(action, self.action_space.low, self.action_space.high)
+        if self.demonstrator == "robot":
+            self._drive_arm(action)
+        else:
+            self._hand_action(action)
         mujoco.mj_forward(self.model, self.data)
         self._steps += 1
         self._success_steps += int(self._succeeding())
@@ -492,6 +587,32 @@ class SawyerEnv(gym.Env):
         if truncated:
             info["is_success"] = self.is_success()
         return self._observation(), self._reward(), False, truncated, info
+
+    def _drive_arm(self, action: np.ndarray) -> None:
+        """Move the mocap target at the commanded velocity (never more than MAX_LEAD ahead
+        of the hand) and drive the gripper."""
+        self.data.ctrl[:] = (action[3], -action[3])
+        increment = action[:3] * MAX_SPEED * CONTROL_DT / MOCAP_SUBSTEPS
+        for _ in range(MOCAP_SUBSTEPS):
+            hand = self.data.xpos[self._hand]
+            target = np.clip(self.data.mocap_pos[self._mocap] + increment,
+                             hand - MAX_LEAD, hand + MAX_LEAD)
+            self.data.mocap_pos[self._mocap] = np.clip(target, HAND_LOW, HAND_HIGH)
+            mujoco.mj_step(self.model, self.data, nstep=FRAME_SKIP // MOCAP_SUBSTEPS)
+
+    def _hand_action(self, action: np.ndarray) -> None:
+        """Carry out a human action (velocity, then the family's fourth entry)."""
+        raise NotImplementedError
+
+    def _move_hand(self, velocity: np.ndarray, turn_rate: float) -> None:
+        """Move the hand at ``velocity`` (m/s), turning at ``turn_rate`` (rad/s), for one
+        control step, kept within the human hand's bounds."""
+        for _ in range(MOCAP_SUBSTEPS):
+            self._hand_yaw += turn_rate * CONTROL_DT / MOCAP_SUBSTEPS
+            moved = self.data.mocap_pos[self._hand_mocap] + velocity * CONTROL_DT / MOCAP_SUBSTEPS
+            self.data.mocap_pos[self._hand_mocap] = np.clip(moved, HUMAN_HAND_LOW, HUMAN_HAND_HIGH)
+            self.data.mocap_quat[self._hand_mocap] = yaw_quaternion(self._hand_yaw)
+            mujoco.mj_step(self.model, self.data, nstep=FRAME_SKIP // MOCAP_SUBSTEPS)
 
     def _succeeding(self) -> bool:
         raise NotImplementedError
@@ -524,9 +645,10 @@ class SawyerEnv(gym.Env):
             "task": {key: list(value) if isinstance(value, tuple) else value
                      for key, value in self.task.items()},
             "objects": [obj.describe() for obj in self.look.objects],
+            "demonstrator": self.demonstrator,
             "ee_pos": self.ee_pos.tolist(),
             "image_size": list(self.image_size),
-            "camera": CAMERA,
+            "camera": self.camera_name,
             "dt": self.dt,
             **self._layout(),
         }
@@ -548,9 +670,16 @@ class SawyerEnv(gym.Env):
         return renderer.render()
 
     def _observation(self) -> dict[str, np.ndarray]:
-        state = np.concatenate([self.joint_positions, self.joint_velocities, self.ee_pos,
-                                [self.gripper_opening]])
+        if self.demonstrator == "human":
+            state = np.concatenate([self.ee_pos, self.data.xquat[self._hand], self._hand_state()])
+        else:
+            state = np.concatenate([self.joint_positions, self.joint_velocities, self.ee_pos,
+                                    [self.gripper_opening]])
         return {"image": self._render(self.image_size), "state": state.astype(np.float32)}
+
+    def _hand_state(self) -> np.ndarray:
+        """What the human state holds after the hand's pose (nothing, unless a family adds)."""
+        return np.zeros(0)
 
     def _info(self) -> dict[str, Any]:
         return {"success_so_far": self.is_success(), "success_steps": self._success_steps}
@@ -567,20 +696,23 @@ class SawyerPlaceEnv(SawyerEnv):
 
     ``colour`` (a name or RGB) fixes the target container's colour, ``object_name`` the
     held object (a catalogue name; it is shrunk to fit the gripper), ``table`` and
-    ``background`` the appearance; what is not fixed is drawn from ``split`` at every
-    reset. ``reset(options=...)`` takes the same keys (``colour``, ``object``, ``table``,
-    ``background``) for one episode. Distractor colours are drawn per episode, each at
-    least a hue step from the target's.
+    ``background`` the appearance; what is not fixed is drawn from ``split`` (backgrounds
+    from ``background_split``, default ``split``) at every reset. ``reset(options=...)``
+    takes the same keys (``colour``, ``object``, ``table``, ``background``) for one
+    episode. Distractor colours are drawn per episode, each at least a hue step from the
+    target's. ``demonstrator="human"``: a hand carries the object (module docstring).
     """
 
     family = "place"
+    hand_state_size = 8        # the hand's pose, then whether it holds the object
 
     def __init__(self, split: str = "train", image_size: tuple[int, int] = (64, 64),
                  render_mode: str | None = None, colour: Sequence[float] | str | None = None,
                  object_name: str | None = None, table: int | None = None,
-                 background: str | None = None, render_size: tuple[int, int] | None = None):
+                 background: str | None = None, render_size: tuple[int, int] | None = None,
+                 demonstrator: str = "robot", background_split: str | None = None):
         super().__init__(split, image_size, render_mode, render_size, table, background,
-                         colour=colour, object=object_name)
+                         demonstrator, background_split, colour=colour, object=object_name)
         self.container_positions = np.zeros((3, 2))
         self.container_colours = np.zeros((3, 3))
         self.target_index = 0
@@ -588,11 +720,10 @@ class SawyerPlaceEnv(SawyerEnv):
 
     def _look(self, task: dict[str, Any]) -> Look:
         held = scaled_object(object_by_name(task["object"]), HELD_RADIUS, HELD_HALF_HEIGHT)
-        return Look((held,), table_textures(self.split)[task["table"]],
-                    background_by_name(task["background"]))
+        return Look((held,), self._surface(task), background_by_name(task["background"]))
 
     def _build(self, look: Look, sizes: Sequence[tuple[int, int]]) -> mujoco.MjModel:
-        return build_place_model(look, sizes)
+        return build_place_model(look, sizes, self.demonstrator)
 
     def _index_objects(self) -> None:
         self._containers = [self.model.body(f"container_{i}").mocapid[0] for i in range(3)]
@@ -603,6 +734,8 @@ class SawyerPlaceEnv(SawyerEnv):
         self._held_body = self.model.body("held").id
         self._held_geoms = {g for g in range(self.model.ngeom)
                             if self.model.geom_bodyid[g] == self._held_body}
+        if self.demonstrator == "human":
+            self._carry = self.model.equality("carry").id
 
     # -- privileged state -----------------------------------------------------------
 
@@ -643,7 +776,9 @@ class SawyerPlaceEnv(SawyerEnv):
                                | (contacts[:, 1] == pad) & held[:, 0])) for pad in self._pads)
 
     def object_in_gripper(self) -> bool:
-        """Whether a finger pad touches the object."""
+        """Whether a finger pad touches the object (robot) or the hand holds it (human)."""
+        if self.demonstrator == "human":
+            return bool(self.data.eq_active[self._carry])
         return self.pads_touching() > 0
 
     # -- episode --------------------------------------------------------------------
@@ -660,8 +795,11 @@ class SawyerPlaceEnv(SawyerEnv):
                                                  self.container_positions, colours):
             self.data.mocap_pos[mocap] = (x, y, 0.0)
             self.model.geom_rgba[geoms] = (*colour, 1.0)
-        self._move_to_start(self._uniform(PLACE_START), grip=-1.0)
-        self._grasp()
+        self._start(PLACE_START, HAND_PLACE_START, grip=-1.0)
+        if self.demonstrator == "human":
+            self._take_in_hand()
+        else:
+            self._grasp()
         self._previous_object_pos = self.object_pos
 
     def step(self, action: np.ndarray) -> tuple[dict[str, np.ndarray], float, bool, bool, dict]:
@@ -694,6 +832,43 @@ class SawyerPlaceEnv(SawyerEnv):
         _, self.data.qpos[:], self.data.qvel[:] = max(grips, key=lambda grip: grip[0])
         self.model.opt.gravity[:] = gravity
         mujoco.mj_step(self.model, self.data, nstep=GRIP_STEPS // 4)   # the grip takes the weight
+
+    def _take_in_hand(self) -> None:
+        """Put the object at the hand's grip point, square to the hand, and hold it."""
+        hand_quat = self.data.mocap_quat[self._hand_mocap]
+        offset = grip_offset(self.held_object.half_height)
+        self.data.qpos[self._held_qpos:self._held_qpos + 3] = (
+            self.data.mocap_pos[self._hand_mocap] + in_hand_frame(hand_quat, offset))
+        self.data.qpos[self._held_qpos + 3:self._held_qpos + 7] = hand_quat
+        self._hold()
+
+    def _hold(self) -> None:
+        """Weld the object to the hand where it is now relative to the hand."""
+        pos, quat = relative_pose(self.data.mocap_pos[self._hand_mocap],
+                                  self.data.mocap_quat[self._hand_mocap], self.object_pos,
+                                  self.data.qpos[self._held_qpos + 3:self._held_qpos + 7])
+        self.model.eq_data[self._carry, 3:10] = (*pos, *quat)      # the weld's relative pose
+        self.data.eq_active[self._carry] = 1
+
+    def within_grasp(self) -> bool:
+        """Whether the object's centre lies within GRASP_REACH of the hand's grip point."""
+        pos, _ = relative_pose(self.data.mocap_pos[self._hand_mocap],
+                               self.data.mocap_quat[self._hand_mocap], self.object_pos,
+                               np.array([1.0, 0.0, 0.0, 0.0]))
+        offset = grip_offset(self.held_object.half_height)
+        return bool(np.linalg.norm(pos - offset) < GRASP_REACH)
+
+    def _hand_action(self, action: np.ndarray) -> None:
+        """Hold (action[3] > 0: keep the object, or take it again within reach) or let go,
+        then move the hand."""
+        if action[3] <= 0:
+            self.data.eq_active[self._carry] = 0
+        elif not self.object_in_gripper() and self.within_grasp():
+            self._hold()
+        self._move_hand(action[:3], 0.0)
+
+    def _hand_state(self) -> np.ndarray:
+        return np.array([float(self.object_in_gripper())])
 
     def _close_on_object(self, yaw: float) -> None:
         quat = np.array([np.cos(yaw / 2), 0, 0, np.sin(yaw / 2)])
@@ -732,30 +907,38 @@ class SawyerPushEnv(SawyerEnv):
 
     ``object_name`` fixes the target object, ``distractor_name`` the distractor (catalogue
     names), ``table`` and ``background`` the appearance; what is not fixed is drawn from
-    ``split`` at every reset. ``reset(options=...)`` takes the same keys (``object``,
-    ``distractor``, ``table``, ``background``) for one episode. Goal and object positions
-    are drawn per episode, the distractor clear of the target's way to the goal.
+    ``split`` (backgrounds from ``background_split``, default ``split``) at every reset.
+    ``reset(options=...)`` takes the same keys (``object``, ``distractor``, ``table``,
+    ``background``) for one episode. Goal and object positions are drawn per episode, the
+    distractor clear of the target's way to the goal. ``demonstrator="human"``: a hand
+    pushes the target, turning as it goes (module docstring).
     """
 
     family = "sawyer-push"
+    hand_action_limit = HAND_TURN_LIMIT
 
     def __init__(self, split: str = "train", image_size: tuple[int, int] = (64, 64),
                  render_mode: str | None = None, object_name: str | None = None,
                  distractor_name: str | None = None, table: int | None = None,
-                 background: str | None = None, render_size: tuple[int, int] | None = None):
+                 background: str | None = None, render_size: tuple[int, int] | None = None,
+                 demonstrator: str = "robot", background_split: str | None = None):
         super().__init__(split, image_size, render_mode, render_size, table, background,
-                         object=object_name, distractor=distractor_name)
+                         demonstrator, background_split, object=object_name,
+                         distractor=distractor_name)
         if object_name is not None and self.fixed["object"] == self.fixed["distractor"]:
             raise ValueError("the target and the distractor must be different objects")
         self.goal_pos = np.zeros(2)
 
     def _look(self, task: dict[str, Any]) -> Look:
         return Look((object_by_name(task["object"]), object_by_name(task["distractor"])),
-                    table_textures(self.split)[task["table"]],
-                    background_by_name(task["background"]))
+                    self._surface(task), background_by_name(task["background"]))
 
     def _build(self, look: Look, sizes: Sequence[tuple[int, int]]) -> mujoco.MjModel:
-        return build_push_model(look, sizes)
+        return build_push_model(look, sizes, self.demonstrator)
+
+    def _hand_action(self, action: np.ndarray) -> None:
+        """Move the hand, turning it at action[3] rad/s; it pushes by contact."""
+        self._move_hand(action[:3], action[3])
 
     def _index_objects(self) -> None:
         self._object_qpos = {name: [self.model.joint(f"{name}_{axis}").qposadr[0]
@@ -816,7 +999,7 @@ class SawyerPushEnv(SawyerEnv):
             x, y, yaw = self._object_qpos[name]
             self.data.qpos[[x, y]] = xy
             self.data.qpos[yaw] = self.np_random.uniform(-np.pi, np.pi)
-        self._move_to_start(self._uniform(PUSH_START), grip=1.0)
+        self._start(PUSH_START, HAND_PUSH_START, grip=1.0)
 
     def _succeeding(self) -> bool:
         return bool(np.linalg.norm(self.target_pos - self.goal_pos) < GOAL_RADIUS)

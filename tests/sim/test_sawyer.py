@@ -1,5 +1,7 @@
 """The Sawyer twin (place, sawyer-push): Gymnasium contract, joints, determinism, input
-checks, target-vs-distractor success, and the scripted experts' success rates."""
+checks, target-vs-distractor success, the scripted experts' success rates, and the human
+demonstrator domain (no robot, a hand, its own camera and backgrounds, the person's
+experts)."""
 
 import json
 import warnings
@@ -10,17 +12,26 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import sim
+from sim.appearance import backgrounds
 from sim.colours import NAMED_COLOURS
 from sim.objects import UnknownObjectError, catalogue
 from sim.sawyer import (
     EPISODE_STEPS,
     GOAL_RADIUS,
+    HAND_SPEED_LIMIT,
     JOINT_NAMES,
     SUCCESS_STEPS,
     SawyerPlaceEnv,
     SawyerPushEnv,
 )
-from sim.sawyer_expert import PlaceExpert, PushExpert, run_episode, successes
+from sim.sawyer_expert import (
+    PlaceExpert,
+    PushExpert,
+    SawyerHandPlaceExpert,
+    SawyerHandPushExpert,
+    run_episode,
+    successes,
+)
 
 FAMILIES = {"place": SawyerPlaceEnv, "sawyer-push": SawyerPushEnv}
 LOOK = {"table": 0, "background": "train-bg00"}      # a fixed appearance ...
@@ -45,17 +56,21 @@ def push():
     env.close()
 
 
+@pytest.mark.parametrize("demonstrator", ["robot", "human"])
 @pytest.mark.parametrize("env_id", FIXED_TASKS)
-def test_check_env_passes_through_the_registered_id(env_id):
-    made = gym.make(env_id, render_mode="rgb_array", **FIXED_TASKS[env_id])
+def test_check_env_passes_through_the_registered_id(env_id, demonstrator):
+    made = gym.make(env_id, render_mode="rgb_array", demonstrator=demonstrator,
+                    **FIXED_TASKS[env_id])
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             check_env(made.unwrapped)
     finally:
         made.close()
-    # the only advice check_env gives is about the state Box being unbounded
-    assert all("infinity" in str(warning.message) for warning in caught)
+    # the only advice check_env gives is about the state Box being unbounded (and the
+    # person's actions being m/s and rad/s, not normalized)
+    advice = ("infinity", "normalized") if demonstrator == "human" else ("infinity",)
+    assert all(any(word in str(warning.message) for word in advice) for warning in caught)
 
 
 @pytest.mark.parametrize("family", FAMILIES)
@@ -139,6 +154,8 @@ def test_bad_actions_and_stepping_before_reset_are_refused(push):
     ({"table": 99}, ValueError, "table"),
     ({"background": "train-bg99"}, ValueError, "background"),
     ({"object_name": "train-999-box"}, UnknownObjectError, "unknown object"),
+    ({"demonstrator": "alien"}, ValueError, "demonstrator"),
+    ({"background_split": "test"}, ValueError, "background_split"),
 ])
 @pytest.mark.parametrize("family", FAMILIES)
 def test_bad_constructor_arguments_are_named(family, kwargs, error, match):
@@ -300,3 +317,125 @@ def test_every_catalogue_object_is_held_by_the_gripper(split):
             assert env.object_in_gripper(), obj.name
     finally:
         env.close()
+
+
+# -- the human demonstrator (thesis L3658-L3672) ------------------------------------------
+
+ROBOT_BODIES = {"base", "pedestal", "right_l0", "right_l6", "rightclaw", "leftclaw", "mocap"}
+
+
+@pytest.fixture(scope="module")
+def human_place():
+    env = SawyerPlaceEnv(demonstrator="human", object_name="train-004-box", **LOOK)
+    yield env
+    env.close()
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_the_human_domain_has_a_hand_and_nothing_of_the_robot(family):
+    env = FAMILIES[family](demonstrator="human", **LOOK)
+    try:
+        observation, _ = env.reset(seed=0)
+        assert observation["state"].shape == ((8,) if family == "place" else (7,))
+        np.testing.assert_allclose(env.action_space.high[:3], HAND_SPEED_LIMIT)
+        model = env.model
+        bodies = {model.body(i).name for i in range(model.nbody)}
+        joints = {model.joint(i).name for i in range(model.njnt)}
+        geoms = {model.geom(i).name for i in range(model.ngeom)}
+        assert not bodies & ROBOT_BODIES and not joints & set(JOINT_NAMES)
+        assert model.nu == 0 and not any("pad" in name or "claw" in name for name in geoms)
+        assert model.body("hand").mocapid[0] >= 0 and {"hand_palm", "hand_forearm"} <= geoms
+        assert model.neq == (1 if family == "place" else 0)    # only the hand's carry weld
+        np.testing.assert_allclose(observation["state"][:3], env.ee_pos, atol=1e-6)
+        np.testing.assert_allclose(observation["state"][3:7],
+                                   env.data.xquat[model.body("hand").id], atol=1e-6)
+        assert env.scene_description()["demonstrator"] == "human"
+    finally:
+        env.close()
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_human_demos_repeat_with_the_seed_and_differ_from_robot_demos_in_view(family):
+    def first_image(seed, demonstrator):
+        env = FAMILIES[family](demonstrator=demonstrator)     # fresh: nothing carried over
+        try:
+            observation, _ = env.reset(seed=seed)
+            return observation["image"], env.task, env.camera_name
+        finally:
+            env.close()
+
+    human, again, robot = first_image(7, "human"), first_image(7, "human"), first_image(7, "robot")
+    np.testing.assert_array_equal(human[0], again[0])
+    assert human[1] == robot[1]                                # the same task ...
+    assert human[2] != robot[2]                                # ... seen by another camera
+    assert np.abs(human[0].astype(int) - robot[0]).mean() > 20
+
+
+def test_human_backgrounds_come_from_background_split_unless_fixed():
+    env = SawyerPushEnv(demonstrator="human", image_size=(8, 8), background_split="heldout",
+                        object_name="train-004-box", distractor_name="train-009-sphere")
+    try:
+        drawn = set()
+        for seed in range(6):
+            env.reset(seed=seed)
+            drawn.add(env.task["background"])
+        cloth = env.look.table
+        env.reset(seed=0, options={"background": "train-bg03"})
+        assert env.look.background.name == "train-bg03"
+    finally:
+        env.close()
+    assert drawn == {background.name for background in backgrounds("heldout")}
+    assert cloth in {background.cloth for background in backgrounds("heldout")}
+
+
+def test_the_hand_carries_the_object_until_it_lets_go_and_can_take_it_again(human_place):
+    env = human_place
+    observation, _ = env.reset(seed=3)
+    assert env.object_in_gripper() and observation["state"][7] == 1.0
+    offset = env.object_pos - env.ee_pos
+    rng = np.random.default_rng(0)
+    for _ in range(15):
+        env.step(np.append(rng.uniform(-HAND_SPEED_LIMIT, HAND_SPEED_LIMIT, 3), 1.0))
+    assert np.linalg.norm(env.object_pos - env.ee_pos - offset) < 0.005
+    for _ in range(10):
+        observation, *_ = env.step(np.array([0.0, 0.0, 0.0, -1.0]))
+    assert not env.object_in_gripper() and observation["state"][7] == 0.0
+    assert env.object_pos[2] < env.held_object.half_height + 0.06     # it fell
+    for _ in range(5):                               # too far from the palm to take
+        env.step(np.array([0.0, 0.0, 0.1, 1.0]))
+    assert not env.object_in_gripper()
+
+
+def test_the_hand_takes_the_object_again_within_reach(human_place):
+    env = human_place
+    env.reset(seed=4)
+    while env.object_pos[2] - env.held_object.half_height > 0.01:    # down to the table
+        env.step(np.array([0.0, 0.0, -0.1, 1.0]))
+    for grip in (-1.0, 1.0):                       # let go (it drops onto the table), hold
+        env.step(np.array([0.0, 0.0, 0.0, grip]))
+    assert env.object_in_gripper()
+    height = env.object_pos[2]
+    for _ in range(3):
+        env.step(np.array([0.0, 0.0, 0.2, 1.0]))
+    assert env.object_pos[2] > height + 0.05
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_the_persons_expert_succeeds_on_new_tasks(family):
+    assert sum(successes(family, episodes=10, seed=500, demonstrator="human")) >= 9
+
+
+def test_hand_expert_actions_stay_in_the_box_and_pace_is_checked(human_place):
+    human_place.reset(seed=0)
+    expert = SawyerHandPlaceExpert(noise_std=5.0, seed=0)
+    actions = np.array([expert.act(human_place) for _ in range(20)])
+    assert actions.dtype == np.float32
+    assert np.all(np.abs(actions) <= human_place.action_space.high)
+    with pytest.raises(ValueError, match="speed"):
+        SawyerHandPushExpert(speed=0.0)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("family", FAMILIES)
+def test_the_persons_expert_succeeds_at_least_95_percent_over_200_episodes(family):
+    assert np.mean(successes(family, episodes=200, seed=0, demonstrator="human")) >= 0.95
