@@ -6,6 +6,12 @@ adapted on it (``policy/active``), then resets the twin ``episodes`` times and c
 the successes reported on ``sim/episode``. The result goes out on ``rehearsal/result``
 (JSON) and the node exits, which ends an ``oneshot up`` graph configured to stop with it.
 Only services and topics are used, so it exercises exactly what runs on a robot.
+
+``demos_only: N`` (N > 0) records N demonstrations the same way and stops there, with no
+adaptation or trials: the way to collect demos on a twin that has no meta-trained policy
+yet (``launch/sim-push.yaml``). Its result lists the episodes and, for each, whether the
+scripted teleoperator succeeded and the target's final distance (failed demos are kept:
+filter on ``success`` before training).
 """
 from __future__ import annotations
 
@@ -39,6 +45,9 @@ class RehearsalNode(Node):
         super().__init__("rehearsal")
         self.episodes = declare(self, "episodes", 5, "trials after adaptation", 1, 1000)
         self.timeout_s = declare(self, "timeout_s", 60.0, "limit for each step", 1.0, 3600.0)
+        self.demos_only = declare(self, "demos_only", 0,
+                                  "record this many demos and stop (0: the whole rehearsal)",
+                                  0, 1000)
         group = ReentrantCallbackGroup()
         self.triggers = {name: self.create_client(Trigger, name, callback_group=group)
                         for name in ("/demo_recorder/start", "/demo_recorder/stop",
@@ -79,10 +88,9 @@ class RehearsalNode(Node):
             if not client.wait_for_service(timeout_sec=self.timeout_s):
                 raise RehearsalError(f"service {name} did not appear in {self.timeout_s} s")
         self._drain()  # ... so what the latched topics replay has arrived
-        self.start_recording()
-        self.call("sim/demonstrate")
-        self.wait_for("sim/episode", lambda e: e.get("demonstration"))
-        demo = self.call("/demo_recorder/stop")
+        if self.demos_only:
+            return self.record_demos(self.demos_only)
+        demo, _ = self.record_demo()
         active = self.wait_for("policy/active", lambda e: True)
         results = []
         for _ in range(self.episodes):
@@ -92,6 +100,19 @@ class RehearsalNode(Node):
         return {"demo": demo, "policy_version": active["version"], "episodes": len(results),
                 "successes": successes, "success_rate": successes / len(results),
                 "final_distances": [r["final_distance"] for r in results]}
+
+    def record_demo(self) -> tuple[str, dict[str, Any]]:
+        """One teleoperated demo through the recorder: its episode and the twin's report."""
+        self.start_recording()
+        self.call("sim/demonstrate")
+        report = self.wait_for("sim/episode", lambda e: e.get("demonstration"))
+        return self.call("/demo_recorder/stop"), report
+
+    def record_demos(self, count: int) -> dict[str, Any]:
+        """``count`` demos, the whole run when ``demos_only`` is set."""
+        demos, reports = zip(*(self.record_demo() for _ in range(count)))
+        return {"demos": list(demos), "success": [bool(r["success"]) for r in reports],
+                "final_distances": [r["final_distance"] for r in reports]}
 
     def start_recording(self) -> None:
         """Start the recorder once the camera and joint streams reach it."""

@@ -9,14 +9,29 @@ ros2_control forward command controller; their boxes are half the joint velocity
 of the arms' published URDFs, a conservative start for a learned policy. The
 ``sawyer_servo`` profile sends end-effector twists instead (linear m/s, then angular
 rad/s, in ``twist_frame``), capped at 0.1 m/s and 0.3 rad/s.
+
+The ``push`` profile is the PR2-like push twin's (``sim_twin`` with ``twin: push``): the
+PR2 right-arm joints, joint torques in [-2, 2]. Its state is the push env's robot
+observation state, ``[q (7), qd (7), pusher position (3), pusher quaternion (4)]``, so
+demos recorded through ROS match the episodes ``oneshot datagen push`` writes. A driver's
+joint states carry no pusher pose; ``push_state`` computes it by forward kinematics
+through the twin's own MuJoCo model (the arm's kinematics do not depend on which objects
+lie on the table).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Callable
 
+import mujoco
 import numpy as np
 
+from sim.appearance import table_textures
+from sim.objects import catalogue
+from sim.push import TORQUE_LIMIT
+from sim.push_scene import JOINT_NAMES as PUSH_JOINTS
+from sim.push_scene import PushLook, build_push_model
 from sim.reach import JOINT_NAMES as REACH_JOINTS
 from sim.reach import reach_state
 
@@ -26,6 +41,28 @@ StateFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
 def joint_state(q: np.ndarray, qd: np.ndarray) -> np.ndarray:
     """Positions then velocities: the state of a policy trained on raw joint states."""
     return np.concatenate([q, qd]).astype(np.float32)
+
+
+@cache
+def _push_arm() -> mujoco.MjModel:
+    """The push twin's model, with the first two training objects (any would do), built
+    once: forward kinematics of its arm."""
+    first, second = catalogue("train")[:2]
+    return build_push_model(PushLook(first, second, table_textures("train")[0], None))
+
+
+def push_state(q: np.ndarray, qd: np.ndarray) -> np.ndarray:
+    """The push env's robot ``state`` from joint positions and velocities alone (the
+    pusher's pose by forward kinematics; see the module docstring). A fresh MjData per
+    call keeps it safe to call from any thread."""
+    model = _push_arm()
+    data = mujoco.MjData(model)
+    data.qpos[[model.joint(name).qposadr[0] for name in PUSH_JOINTS]] = q
+    mujoco.mj_kinematics(model, data)
+    pusher = model.site("pusher").id
+    quaternion = np.zeros(4)
+    mujoco.mju_mat2Quat(quaternion, data.site_xmat[pusher])
+    return np.concatenate([q, qd, data.site_xpos[pusher], quaternion]).astype(np.float32)
 
 
 @dataclass(frozen=True)
@@ -56,6 +93,8 @@ SAWYER_VELOCITY_LIMITS = (1.74, 1.328, 1.957, 1.957, 3.485, 3.485, 4.545)
 
 PROFILES = {
     "reach": RobotProfile("reach", REACH_JOINTS, (-1.0, -1.0), (1.0, 1.0), reach_state),
+    "push": RobotProfile("push", PUSH_JOINTS, *symmetric((TORQUE_LIMIT,) * 7, scale=1.0),
+                         push_state),
     "pr2": RobotProfile("pr2", PR2_JOINTS, *symmetric(PR2_VELOCITY_LIMITS), joint_state),
     "sawyer": RobotProfile("sawyer", SAWYER_JOINTS, *symmetric(SAWYER_VELOCITY_LIMITS),
                            joint_state),

@@ -1,16 +1,20 @@
-"""The MuJoCo reach twin behind the topics a real arm driver exposes.
+"""A MuJoCo twin behind the topics a real arm driver exposes.
 
-It subscribes to ``cmd/joint`` (joint torques, std_msgs/Float64MultiArray) and, at
-``rate_hz`` wall-clock steps per second, applies the latest command for one control step
-of the twin (0.02 s of simulated time), then publishes ``joint_states``, ``image_raw``,
-``camera_info`` and ``/clock``. So the recorder, the policy and the watchdog see exactly
-what they would see on a robot. Like a driver, it also holds the arm (zero torque) when
-commands go stale.
+The ``twin`` parameter picks it (``adaptation_node.twins``): ``reach`` (the default, 2
+joints) or ``push`` (the PR2-like push twin, the 7 PR2 right-arm joints); an unknown name
+is logged and the reach twin served. The node subscribes to ``cmd/joint`` (joint
+torques, std_msgs/Float64MultiArray, clamped to the twin's box) and, at ``rate_hz``
+wall-clock steps per second, applies the latest command for one control step of the
+twin (0.02 s of simulated time for reach, 0.05 s for push), then publishes
+``joint_states``, ``image_raw``, ``camera_info`` and ``/clock``. So the recorder, the
+policy and the watchdog see exactly what they would see on a robot. Like a driver, it
+also holds the arm (zero torque) when commands go stale.
 
 Episodes: ``sim/reset`` (std_srvs/Trigger) lays out a new scene; after ``episode_steps``
-steps the twin reports ``sim/episode`` (JSON: success, final distance, colour) and holds
-still until the next reset. ``sim/demonstrate`` resets and lets a scripted teleoperator
-(the reach expert, noise-free by default) drive one episode, publishing its commands on
+steps the twin reports ``sim/episode`` (JSON: success, the target's final distance, and
+the task: the colour for reach; the objects and the goal for push) and holds still until
+the next reset. ``sim/demonstrate`` resets and lets a scripted teleoperator (the twin's
+expert, noise-free by default) drive one episode, publishing its commands on
 ``cmd/joint`` as a person with a joystick would: this is how demos are recorded in sim.
 """
 from __future__ import annotations
@@ -39,45 +43,41 @@ from adaptation_node.messages import (
 )
 from adaptation_node.params import declare
 from adaptation_node.runner import RCLError, run_nodes
-from sim.colours import SPLITS, Colour, resolve_colour, task_colour
-from sim.expert import ReachExpert
-from sim.reach import EPISODE_STEPS, JOINT_NAMES, ReachEnv
+from adaptation_node.twins import TWINS, Teleoperator, Twin
+from sim.colours import SPLITS
 
-ORTHOGRAPHIC_EXTENT_M = 0.64  # the overhead camera's view; published as an equivalent pinhole
-CAMERA_HEIGHT_M = 1.0
 REQUEST_TIMEOUT_S = 5.0
 
 
-# the pinhole field of view that sees the orthographic extent at the camera height
-FOVY_DEG = float(np.degrees(2.0 * np.arctan(ORTHOGRAPHIC_EXTENT_M / 2.0 / CAMERA_HEIGHT_M)))
-
-
 class SimTwinNode(Node):
-    """The reach twin as a ROS 2 node (see the module docstring)."""
+    """A MuJoCo twin as a ROS 2 node (see the module docstring)."""
 
     def __init__(self) -> None:
         super().__init__("sim_twin")
         self.rate_hz = declare(self, "rate_hz", 20.0, "twin control steps per wall second", 1.0, 500.0)
         width = declare(self, "image_width", 64, "camera image width (px)", 8, 1280)
         height = declare(self, "image_height", 64, "camera image height (px)", 8, 960)
-        split = declare(self, "split", "heldout", f"colour split of the tasks, one of {SPLITS}")
-        colour = declare(self, "colour", "", "task colour (name or 'r,g,b'); empty: drawn once")
+        twin = declare(self, "twin", "reach", f"which twin, one of {sorted(TWINS)}")
+        split = declare(self, "split", "heldout", f"split of the tasks, one of {SPLITS}")
         self.seed = declare(self, "seed", 0, "seed of the first reset", 0, 2 ** 31 - 1)
         self.command_timeout_s = declare(
             self, "command_timeout_s", 0.2, "hold the arm when commands are older", 0.01, 5.0)
         self.teleop_noise = declare(
             self, "teleop_noise", 0.0, "std of the scripted teleoperator's torque noise", 0.0, 1.0)
-        self.episode_steps = declare(self, "episode_steps", EPISODE_STEPS,
-                                     "steps before an episode ends", 1, 100000)
+        if twin not in TWINS:
+            self.get_logger().error(f"twin {twin!r} is not one of {sorted(TWINS)}; using 'reach'")
+            twin = "reach"
         if split not in SPLITS:
             self.get_logger().error(f"split {split!r} is not one of {SPLITS}; using 'heldout'")
             split = "heldout"
-        self.colour = self._task_colour(colour, split)
-        self.split, self.image_size = split, (width, height)
+        self.twin: Twin = TWINS[twin](self, split, self.seed, (width, height))
+        self.episode_steps = declare(
+            self, "episode_steps", self.twin.episode_steps,
+            "steps before an episode ends (default: the twin's episode)", 1, 100000)
         self.lock = threading.Lock()
-        self.command = np.zeros(2)
+        self.command = self._idle()
         self.command_time = -np.inf
-        self.teleop: ReachExpert | None = None
+        self.teleop: Teleoperator | None = None
         self.episode = 0
         self.sim_time = 0.0
         self.running = False
@@ -96,30 +96,22 @@ class SimTwinNode(Node):
         self.loop = threading.Thread(target=self.run_loop, name="sim_twin", daemon=True)
         self.loop.start()
 
-    def _task_colour(self, text: str, split: str) -> Colour:
-        """The ``colour`` parameter as RGB, or a colour of ``split`` drawn from the seed."""
-        if text:
-            try:
-                return resolve_colour([float(c) for c in text.split(",")] if "," in text else text)
-            except ValueError as error:
-                self.get_logger().error(f"colour parameter: {error}; drawing one instead")
-        return task_colour(split, np.random.default_rng(self.seed))
-
-    def _colour_option(self) -> dict:
-        """Every episode is the same task: the colour stays until the node restarts."""
-        return {"colour": self.colour}
+    def _idle(self) -> np.ndarray:
+        """Zero torque on every joint: the arm held still."""
+        return np.zeros(len(self.twin.joint_names))
 
     # -- inputs -------------------------------------------------------------------------
 
     def on_command(self, msg: Float64MultiArray) -> None:
         try:
-            command = command_from_msg(msg, len(JOINT_NAMES))
+            command = command_from_msg(msg, len(self.twin.joint_names))
         except MessageError as error:
             self.get_logger().error(f"cmd/joint skipped: {error}")
             return
         with self.lock:
             if self.teleop is None:  # the teleoperator has the arm during a demonstration
-                self.command = np.clip(command, -1.0, 1.0)
+                limit = self.twin.command_limit
+                self.command = np.clip(command, -limit, limit)
                 self.command_time = time.monotonic()
 
     def on_reset(self, _request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
@@ -142,21 +134,20 @@ class SimTwinNode(Node):
     def _serve(self, kind: str) -> str:
         with self.lock:
             self._start_episode()
-            self.teleop = (ReachExpert(noise_std=self.teleop_noise, seed=self.seed + self.episode)
+            self.teleop = (self.twin.teleoperator(self.teleop_noise, self.seed + self.episode)
                            if kind == "demonstrate" else None)
         return self._episode_text()
 
     def _start_episode(self) -> None:
         self.episode += 1
-        self.observation, _ = self.env.reset(options=self._colour_option())
-        self.command = np.zeros(2)
+        self.observation, _ = self.env.reset(options=self.twin.reset_options())
+        self.command = self._idle()
         self.command_time = -np.inf
         self.running = True
         self.fresh = True  # the next tick shows the new scene before the first step
 
     def _episode_text(self) -> str:
-        scene = self.env.scene_description()
-        return f"episode {self.episode}: colour {scene['target_colour']} at {scene['target_pos']}"
+        return f"episode {self.episode}: {self.twin.describe(self.env)}"
 
     # -- the control step -----------------------------------------------------------------
 
@@ -164,8 +155,8 @@ class SimTwinNode(Node):
         """The simulation thread: every period it serves resets, steps the twin once with
         the current command (while an episode runs) and publishes what the arm sees; half a
         period later the scripted teleoperator, if demonstrating, answers that frame."""
-        self.env = ReachEnv(split=self.split, image_size=self.image_size)
-        self.observation, _ = self.env.reset(seed=self.seed, options=self._colour_option())
+        self.env = self.twin.make_env()
+        self.observation, _ = self.env.reset(seed=self.seed, options=self.twin.reset_options())
         period, next_tick = 1.0 / self.rate_hz, time.monotonic()
         try:
             while not self.stopping.is_set() and self.context.ok():
@@ -211,7 +202,7 @@ class SimTwinNode(Node):
         if time.monotonic() - self.command_time <= self.command_timeout_s:
             command = self.command
         else:
-            command = np.zeros(2)
+            command = self._idle()
         self.observation, _, _, _, info = self.env.step(command)
         self.sim_time += self.env.dt
         return self._finish_episode(info) if self.env.steps >= self.episode_steps else None
@@ -221,18 +212,17 @@ class SimTwinNode(Node):
         demonstrated, self.teleop = self.teleop is not None, None
         return {"episode": self.episode, "success": self.env.is_success(),
                 "final_distance": info["distance"], "demonstration": demonstrated,
-                **{k: v for k, v in self.env.scene_description().items()
-                   if k in ("target_colour", "target_pos")}}
+                **self.twin.report(self.env)}
 
     def _publish(self, observation: dict) -> None:
         stamp = self.get_clock().now().to_msg()
-        state = observation["state"]
-        image = observation["image"]
+        image, twin = observation["image"], self.twin
         self.clock_pub.publish(Clock(clock=RosTime(nanoseconds=int(self.sim_time * 1e9)).to_msg()))
-        self.joint_pub.publish(joint_state_msg(JOINT_NAMES, state[:2], state[2:4], stamp))
-        self.image_pub.publish(image_msg(image, stamp, "overhead"))
+        self.joint_pub.publish(joint_state_msg(twin.joint_names, *twin.joints(observation["state"]),
+                                               stamp))
+        self.image_pub.publish(image_msg(image, stamp, twin.frame_id))
         self.info_pub.publish(camera_info_msg(image.shape[1], image.shape[0],
-                                              FOVY_DEG, stamp, "overhead"))
+                                              twin.fovy_deg, stamp, twin.frame_id))
 
     def destroy_node(self) -> None:
         self.stopping.set()

@@ -24,7 +24,7 @@ def test_the_sim_reach_config_is_the_whole_loop():
     assert graph.until == "rehearsal" and graph.source == CONFIG_DIR / "sim-reach.yaml"
 
 
-@pytest.mark.parametrize("name", ["sim-reach", "pr2", "sawyer", "sawyer-servo", "realsense", "usb"])
+@pytest.mark.parametrize("name", ["sim-reach", "sim-push", "pr2", "sawyer", "sawyer-servo", "realsense", "usb"])
 def test_every_shipped_config_loads_with_known_robots(name):
     for spec in load_graph(name).nodes:
         if "robot" in spec.parameters:

@@ -1,0 +1,174 @@
+"""The MuJoCo twins the sim twin node can serve, each behind one small adapter.
+
+``SimTwinNode`` runs any twin the same way (step at ``rate_hz``, publish what a driver
+would, serve resets and scripted demos); an adapter says what differs between twins:
+the env it builds, the scripted teleoperator, the joints and the command box, the
+camera's intrinsics, the task's own parameters and what ``sim/episode`` reports.
+
+- ``reach``: the 2-joint reach twin (torques in [-1, 1]); the task is a colour, the
+  ``colour`` parameter or one drawn from the split and the seed.
+- ``push``: the PR2-like push twin (the 7 PR2 right-arm joints, torques in [-2, 2]);
+  the task is a (target, distractor, table) triple, the ``task`` parameter (JSON, as
+  ``sim.push.task_from_dict`` reads it) or one drawn from the split and the seed.
+
+Each adapter stays fixed on its task until the node restarts, so every demo and trial of
+a session is the same task, as one-shot imitation needs.
+"""
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from typing import Any, Protocol
+
+import gymnasium as gym
+import numpy as np
+from rclpy.node import Node
+
+from adaptation_node.params import declare
+from sim.colours import Colour, resolve_colour, task_colour
+from sim.expert import ReachExpert
+from sim.push import EPISODE_STEPS as PUSH_STEPS
+from sim.push import TORQUE_LIMIT, PushEnv, PushTask, sample_task, task_from_dict
+from sim.push_expert import ArmPushExpert
+from sim.push_scene import JOINT_NAMES as PUSH_JOINTS
+from sim.push_scene import ROBOT_CAMERA_POSE
+from sim.reach import EPISODE_STEPS as REACH_STEPS
+from sim.reach import JOINT_NAMES as REACH_JOINTS
+from sim.reach import ReachEnv
+
+# The reach camera is orthographic; it is published as the pinhole that sees the same
+# extent at the camera's height.
+REACH_EXTENT_M, REACH_CAMERA_HEIGHT_M = 0.64, 1.0
+REACH_FOVY_DEG = float(np.degrees(2.0 * np.arctan(REACH_EXTENT_M / 2.0 / REACH_CAMERA_HEIGHT_M)))
+
+
+class Teleoperator(Protocol):
+    """A scripted operator: the command for the env's current state."""
+
+    def act(self, env: gym.Env) -> np.ndarray: ...
+
+
+class Twin(ABC):
+    """What the sim twin node needs from one twin; the subclasses fill it in.
+
+    Constructed in the node's ``__init__`` (it declares the task's parameters there);
+    ``make_env`` is called on the simulation thread, which owns the GL context."""
+
+    joint_names: tuple[str, ...]
+    command_limit: float          # every command is clamped to [-limit, limit]
+    episode_steps: int            # the default episode length
+    frame_id: str                 # the camera's frame
+    fovy_deg: float               # the camera's vertical field of view
+
+    def __init__(self, node: Node, split: str, seed: int, image_size: tuple[int, int]) -> None:
+        self.node, self.split, self.seed, self.image_size = node, split, seed, image_size
+
+    @abstractmethod
+    def make_env(self) -> gym.Env:
+        """The twin's env, built on the simulation thread."""
+
+    def reset_options(self) -> dict[str, Any] | None:
+        """``env.reset`` options that keep the session's task."""
+        return None
+
+    def joints(self, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Joint positions and velocities from the observation's ``state``."""
+        count = len(self.joint_names)
+        return state[:count], state[count:2 * count]
+
+    @abstractmethod
+    def teleoperator(self, noise_std: float, seed: int) -> Teleoperator:
+        """The scripted teleoperator of one demonstration."""
+
+    @abstractmethod
+    def report(self, env: gym.Env) -> dict[str, Any]:
+        """What ``sim/episode`` tells about the task, besides success and distance."""
+
+    @abstractmethod
+    def describe(self, env: gym.Env) -> str:
+        """One line on the freshly reset scene, the answer of ``sim/reset``."""
+
+
+class ReachTwin(Twin):
+    """Reach the disc of the session's colour (see the module docstring)."""
+
+    joint_names = REACH_JOINTS
+    command_limit = 1.0
+    episode_steps = REACH_STEPS
+    frame_id = "overhead"
+    fovy_deg = REACH_FOVY_DEG
+
+    def __init__(self, node: Node, split: str, seed: int, image_size: tuple[int, int]) -> None:
+        super().__init__(node, split, seed, image_size)
+        self.colour = self._colour(declare(
+            node, "colour", "", "reach task colour (name or 'r,g,b'); empty: drawn once"))
+
+    def _colour(self, text: str) -> Colour:
+        """The ``colour`` parameter as RGB, or a colour of the split drawn from the seed."""
+        if text:
+            try:
+                return resolve_colour([float(c) for c in text.split(",")] if "," in text else text)
+            except ValueError as error:
+                self.node.get_logger().error(f"colour parameter: {error}; drawing one instead")
+        return task_colour(self.split, np.random.default_rng(self.seed))
+
+    def make_env(self) -> gym.Env:
+        return ReachEnv(split=self.split, image_size=self.image_size)
+
+    def reset_options(self) -> dict[str, Any]:
+        return {"colour": self.colour}
+
+    def teleoperator(self, noise_std: float, seed: int) -> Teleoperator:
+        return ReachExpert(noise_std=noise_std, seed=seed)
+
+    def report(self, env: gym.Env) -> dict[str, Any]:
+        scene = env.scene_description()
+        return {"target_colour": scene["target_colour"], "target_pos": scene["target_pos"]}
+
+    def describe(self, env: gym.Env) -> str:
+        scene = env.scene_description()
+        return f"colour {scene['target_colour']} at {scene['target_pos']}"
+
+
+class PushTwin(Twin):
+    """Push the session's target onto the goal past its distractor (module docstring)."""
+
+    joint_names = PUSH_JOINTS
+    command_limit = TORQUE_LIMIT
+    episode_steps = PUSH_STEPS
+    frame_id = "front"     # the robot camera faces the arm across the table
+    fovy_deg = ROBOT_CAMERA_POSE.fovy
+
+    def __init__(self, node: Node, split: str, seed: int, image_size: tuple[int, int]) -> None:
+        super().__init__(node, split, seed, image_size)
+        self.task = self._task(declare(
+            node, "task", "", 'push task as JSON {"target", "distractor", "table"}; '
+            "empty: drawn once"))
+
+    def _task(self, text: str) -> PushTask:
+        """The ``task`` parameter, or a task of the split drawn from the seed."""
+        if text:
+            try:
+                return task_from_dict(json.loads(text), self.split)
+            except (ValueError, KeyError, TypeError) as error:  # bad JSON, fields, objects
+                self.node.get_logger().error(
+                    f"task parameter {text!r}: {error}; drawing one instead")
+        return sample_task(self.split, np.random.default_rng(self.seed))
+
+    def make_env(self) -> gym.Env:
+        return PushEnv(split=self.split, image_size=self.image_size, task=self.task)
+
+    def teleoperator(self, noise_std: float, seed: int) -> Teleoperator:
+        return ArmPushExpert(noise_std=noise_std, seed=seed)
+
+    def report(self, env: gym.Env) -> dict[str, Any]:
+        scene = env.scene_description()
+        return {key: scene[key] for key in ("task", "goal_pos", "target_pos", "distractor_pos")}
+
+    def describe(self, env: gym.Env) -> str:
+        task = self.task
+        return (f"push {task.target} onto the goal at {np.round(env.goal_pos, 3).tolist()} "
+                f"past {task.distractor} (table {task.table})")
+
+
+TWINS: dict[str, type[Twin]] = {"reach": ReachTwin, "push": PushTwin}

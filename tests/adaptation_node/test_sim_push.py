@@ -1,0 +1,125 @@
+"""The PR2-like push twin behind the ROS topics (``sim_twin`` with ``twin: push``), its
+recorder profile, and ``oneshot up sim-push``: nodes in their own processes, over DDS."""
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import yaml
+from sensor_msgs.msg import CameraInfo, Image, JointState
+from std_msgs.msg import Float64MultiArray, String
+from std_srvs.srv import Trigger
+
+from adaptation_node import qos
+from adaptation_node.bringup import CONFIG_DIR
+from adaptation_node.mcap_log import read_log
+from adaptation_node.messages import command_msg
+from adaptation_node.robots import PR2_JOINTS, push_state
+from episodes import read_episode
+from sim.push import PushEnv
+from sim.push_expert import ArmPushExpert
+from sim.reach import JOINT_NAMES as REACH_JOINTS
+
+from ros_harness import start_recording, wait_until
+
+TWIN, RECORDER = "adaptation_node.sim_twin", "adaptation_node.recorder"
+PUSH_TASK = {"target": "heldout-002-dumbbell", "distractor": "heldout-018-capsule", "table": 0}
+
+
+def test_push_state_is_the_push_envs_robot_state():
+    """Forward kinematics from joint states alone gives what the env observes."""
+    env = PushEnv("heldout")
+    observation, _ = env.reset(seed=4)
+    expert = ArmPushExpert(noise_std=0.1, seed=4)
+    for _ in range(30):
+        state = observation["state"]
+        np.testing.assert_allclose(push_state(state[:7], state[7:14]), state, atol=1e-5)
+        observation, *_ = env.step(expert.act(env))
+    env.close()
+
+
+def test_the_push_twin_publishes_pr2_joints_images_and_takes_seven_torques(start_node, probe):
+    joints = probe.record(JointState, "joint_states", qos.STATE)
+    images = probe.record(Image, "image_raw", qos.IMAGES)
+    infos = probe.record(CameraInfo, "camera_info", qos.SENSOR)
+    twin = start_node(TWIN, twin="push", rate_hz=40.0, task='{"target": "no-such-object"}')
+    wait_until(lambda: joints and images and infos, 30, "the push twin's streams")
+    state, image, info = joints[-1][1], images[-1][1], infos[-1][1]
+    assert tuple(state.name) == PR2_JOINTS and len(state.position) == len(state.velocity) == 7
+    assert (image.width, image.height, image.encoding, image.header.frame_id) == (
+        64, 64, "rgb8", "front")
+    assert info.k[4] == pytest.approx(32.0 / math.tan(math.radians(45.0) / 2.0))  # fovy 45
+    assert "task parameter" in twin.text() and "drawing one instead" in twin.text()
+
+    assert probe.call(Trigger, "sim/reset", Trigger.Request()).success
+    command = probe.node.create_publisher(Float64MultiArray, "cmd/joint", qos.COMMAND)
+    start = len(joints)
+    for _ in range(10):  # beyond the box: clamped to 2 N m on the shoulder pan
+        command.publish(command_msg(np.array([5.0, 0, 0, 0, 0, 0, 0])))
+        time.sleep(0.025)
+    wait_until(lambda: any(m.velocity[0] > 0.1 for _, m in joints[start:]), 10, "the arm to turn")
+    assert twin.stop() == 0
+
+
+def test_an_unknown_twin_is_reported_and_the_reach_twin_served(start_node, probe):
+    joints = probe.record(JointState, "joint_states", qos.STATE)
+    twin = start_node(TWIN, twin="juggle", rate_hz=40.0)
+    wait_until(lambda: joints, 30, "joint states")
+    assert tuple(joints[-1][1].name) == REACH_JOINTS
+    assert "twin 'juggle' is not one of ['push', 'reach']; using 'reach'" in twin.text()
+    assert twin.stop() == 0
+
+
+def test_a_push_demo_is_recorded_into_a_robot_episode(start_node, probe, tmp_path):
+    commands = probe.record(Float64MultiArray, "cmd/joint", qos.COMMAND)
+    episodes = probe.record(String, "sim/episode", qos.LATCHED)
+    start_node(TWIN, twin="push", rate_hz=40.0, seed=3, task=json.dumps(PUSH_TASK))
+    start_node(RECORDER, out_dir=str(tmp_path / "demos"), robot="push",
+               task=json.dumps({"family": "push", **PUSH_TASK}))
+    start_recording(probe)
+    assert probe.call(Trigger, "sim/demonstrate", Trigger.Request()).success
+    wait_until(lambda: episodes, 30, "the demonstration to end")
+    stop = probe.call(Trigger, "/demo_recorder/stop", Trigger.Request())
+    assert stop.success, stop.message
+    report = json.loads(episodes[-1][1].data)
+    assert report["success"] and report["demonstration"] and report["task"] == PUSH_TASK
+    assert report["final_distance"] < 0.1
+
+    episode = read_episode(stop.message)
+    assert episode.length == 100 and episode.task == {"family": "push", **PUSH_TASK}
+    assert episode.frames.shape == (100, 64, 64, 3)
+    state, actions = np.asarray(episode.state), np.asarray(episode.actions)
+    assert state.shape == (100, 21) and actions.shape == (100, 7)
+    np.testing.assert_allclose(state, [push_state(s[:7], s[7:14]) for s in state], atol=1e-5)
+    assert np.abs(actions).max() <= 2.0 and np.abs(actions).max() > 0.5
+    teleop = np.array([list(msg.data) for _, msg in commands])
+    np.testing.assert_allclose(actions, teleop, atol=1e-6)  # what the operator sent
+    log = read_log(next((tmp_path / "demos").glob("*.mcap")))
+    assert log.metadata["robot"] == "push"
+
+
+def test_up_sim_push_records_demos_and_stops(tmp_path, ros_domain):
+    """`oneshot up sim-push`, with one demo, a faster twin and its output under tmp_path."""
+    config = yaml.safe_load((CONFIG_DIR / "sim-push.yaml").read_text())
+    nodes = config["nodes"]
+    nodes["sim_twin"]["parameters"]["rate_hz"] = 40.0
+    nodes["demo_recorder"]["parameters"]["out_dir"] = str(tmp_path / "demos")
+    nodes["rehearsal"]["parameters"]["demos_only"] = 1
+    path = tmp_path / "sim-push.yaml"
+    path.write_text(yaml.safe_dump(config))
+    run = subprocess.run([sys.executable, "-m", "oneshot.cli", "up", str(path),
+                          "--domain-id", str(ros_domain), "--for", "90"],
+                         capture_output=True, text=True, timeout=120)
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, output[-3000:]
+    result = json.loads(output.split("rehearsal result: ", 1)[1].splitlines()[0])
+    assert len(result["demos"]) == len(result["success"]) == 1
+    demo = read_episode(result["demos"][0])
+    assert demo.length == 100 and demo.actions is not None and demo.state.shape == (100, 21)
+    log = read_log(next((tmp_path / "demos").glob("*.mcap")))
+    assert not log.truncated and len(log.messages) >= 300  # 100 frames, states, commands
