@@ -222,7 +222,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint")
     p.add_argument("--baseline", choices=["random", "contextual"])
     p.add_argument("--expert", action="store_true",
-                   help="the twin's scripted expert (--suite reach|push|push-human|place|sawyer-push)")
+                   help="the twin's scripted expert (--suite reach, push, place, sawyer-push, "
+                        "or push-human, place-human, sawyer-push-human)")
     p.add_argument("--scene", help="scene YAML staging the objects/colours to evaluate")
     p.add_argument("--trials", type=int, default=200)
     p.add_argument("--trials-per-task", type=int, default=10)

@@ -50,16 +50,16 @@ def _push(demonstrator: str) -> Twin:
     return make
 
 
-def _sawyer(family: str) -> Twin:
+def _sawyer(family: str, demonstrator: str) -> Twin:
     def make(scene: Path | None) -> tuple[gym.Env, Callable[[int], Expert]]:
-        from sim.datagen_families import sawyer_scene
+        from sim.datagen_families import FAMILIES, sawyer_scene
         from sim.sawyer import SawyerPlaceEnv, SawyerPushEnv
-        from sim.sawyer_expert import PlaceExpert, PushExpert
 
         kwargs = sawyer_scene(family, str(scene)).env_kwargs() if scene else {"split": "heldout"}
-        env = (SawyerPlaceEnv if family == "place" else SawyerPushEnv)(**kwargs)
-        expert = PlaceExpert if family == "place" else PushExpert
-        return env, lambda seed: expert(seed=seed)
+        env = (SawyerPlaceEnv if family == "place" else SawyerPushEnv)(
+            **kwargs, demonstrator=demonstrator)
+        make_expert = FAMILIES[family].make_expert
+        return env, lambda seed: make_expert(demonstrator, seed, np.random.default_rng(seed))
     return make
 
 
@@ -67,8 +67,10 @@ TWINS: dict[str, Twin] = {
     "reach": _reach,
     "push": _push("robot"),
     "push-human": _push("human"),
-    "place": _sawyer("place"),
-    "sawyer-push": _sawyer("sawyer-push"),
+    "place": _sawyer("place", "robot"),
+    "place-human": _sawyer("place", "human"),
+    "sawyer-push": _sawyer("sawyer-push", "robot"),
+    "sawyer-push-human": _sawyer("sawyer-push", "human"),
 }
 
 

@@ -2,8 +2,8 @@
 
 A family says how to draw a task (a JSON dict, fixed across the task's demos), which
 twin and scripted expert make a demo of each demonstrator, and how a task becomes a
-twin's reset options. ``push`` is the PR2-like push twin with robot and human
-demonstrators; ``place`` and ``sawyer-push`` are the Sawyer twins.
+twin's reset options. ``push`` is the PR2-like push twin, ``place`` and ``sawyer-push`` the Sawyer twins, each with robot and human
+demonstrators.
 """
 from __future__ import annotations
 
@@ -111,7 +111,7 @@ def _sawyer_env(family: str) -> Callable[[str, str, tuple[int, int], str | None]
         from sim.sawyer import SawyerPlaceEnv, SawyerPushEnv
 
         env_class = SawyerPlaceEnv if family == "place" else SawyerPushEnv
-        kwargs = {"split": split, "image_size": image_size}
+        kwargs = {"split": split, "image_size": image_size, "demonstrator": kind}
         if scene:
             kwargs |= sawyer_scene(family, scene).env_kwargs()
         return env_class(**kwargs)
@@ -130,19 +130,27 @@ def _sawyer_scene_task(family: str) -> Callable[[str], dict[str, Any]]:
 
 def _sawyer_expert(family: str) -> Callable[[str, int, np.random.Generator], Expert]:
     def make(kind: str, seed: int, rng: np.random.Generator) -> Expert:
-        from sim.sawyer_expert import PlaceExpert, PushExpert
+        from sim.sawyer_expert import (
+            PlaceExpert,
+            PushExpert,
+            SawyerHandPlaceExpert,
+            SawyerHandPushExpert,
+        )
 
-        return (PlaceExpert if family == "place" else PushExpert)(seed=seed)
+        if kind == "robot":
+            return (PlaceExpert if family == "place" else PushExpert)(seed=seed)
+        hand = SawyerHandPlaceExpert if family == "place" else SawyerHandPushExpert
+        return hand(seed=seed, speed=float(rng.uniform(*HUMAN_SPEEDS)))
     return make
 
 
 FAMILIES = {
     "push": Family("push", ("robot", "human"), _push_task, _push_env, _push_options,
                    _push_expert, camera="view", scene_task=_push_scene_task),
-    "place": Family("place", ("robot",), _place_task, _sawyer_env("place"), dict,
+    "place": Family("place", ("robot", "human"), _place_task, _sawyer_env("place"), dict,
                     _sawyer_expert("place"), camera="front",
                     scene_task=_sawyer_scene_task("place")),
-    "sawyer-push": Family("sawyer-push", ("robot",), _sawyer_push_task, _sawyer_env("sawyer-push"),
+    "sawyer-push": Family("sawyer-push", ("robot", "human"), _sawyer_push_task, _sawyer_env("sawyer-push"),
                           dict, _sawyer_expert("sawyer-push"), camera="front",
                           scene_task=_sawyer_scene_task("sawyer-push")),
 }

@@ -79,17 +79,20 @@ def test_command_line_refuses_a_foreign_directory(tmp_path, capsys):
 
 @pytest.mark.parametrize("family,task_keys", [("place", {"colour", "object", "table"}),
                                                ("sawyer-push", {"object", "distractor", "table"})])
-def test_sawyer_families_make_robot_demos(tmp_path, family, task_keys):
+def test_sawyer_families_make_paired_demos(tmp_path, family, task_keys):
     cfg = DatagenConfig(family, tasks=1, demos_per_task=1, split="heldout", seed=1,
                         image_size=(32, 32))
     generate(tmp_path / family, cfg, progress=False)
     data = Dataset(tmp_path / family)
-    assert data.family == family and len(data) == 1
-    demo = data.episodes_of(0)[0]
-    assert set(demo.task) == task_keys | {"family", "task_id", "split"}
-    assert demo.demonstrator == "robot" and demo.actions.shape[1] == 4
-    assert demo.state.shape == (demo.length, 18) and demo.frames.shape[1:] == (32, 32, 3)
-    assert demo.meta["scene"]["family"] == family
+    assert data.family == family and len(data) == 2
+    robot, human = (read_episode(tmp_path / family / f"task_0000/{kind}_000")
+                    for kind in ("robot", "human"))
+    assert set(robot.task) == task_keys | {"family", "task_id", "split"}
+    assert robot.task == human.task
+    assert robot.demonstrator == "robot" and robot.actions.shape[1] == 4
+    assert robot.state.shape == (robot.length, 18) and robot.frames.shape[1:] == (32, 32, 3)
+    assert human.demonstrator == "human" and human.actions is None
+    assert robot.meta["scene"]["family"] == human.meta["scene"]["family"] == family
 
 
 def test_families_refuse_what_they_cannot_do(tmp_path):
@@ -97,6 +100,6 @@ def test_families_refuse_what_they_cannot_do(tmp_path):
         generate(tmp_path / "a", DatagenConfig("place", scene=str(tmp_path / "x.yaml")),
                  progress=False)
     with pytest.raises(ValueError, match="place demos come from"):
-        generate(tmp_path / "c", DatagenConfig("place", demonstrator="human"), progress=False)
+        generate(tmp_path / "c", DatagenConfig("place", demonstrator="alien"), progress=False)
     with pytest.raises(ValueError, match="family must be one of"):
         generate(tmp_path / "b", DatagenConfig("stack"), progress=False)
