@@ -31,7 +31,7 @@ from sim.arena import (
     TARGET_RING,
 )
 from sim.colours import SPLITS, Colour, resolve_colour, sample_distractor_colours, task_colour
-from sim.scene import ReachScene
+from sim.scene import ReachScene, size_argument
 
 MODEL_PATH = Path(__file__).parent / "assets" / "reach.xml"
 CAMERA = "overhead"
@@ -50,14 +50,6 @@ def reach_state(q: np.ndarray, qd: np.ndarray) -> np.ndarray:
     fingertip = (upper * np.cos(q[0]) + fore * np.cos(elbow_angle),
                  upper * np.sin(q[0]) + fore * np.sin(elbow_angle))
     return np.array([q[0], q[1], qd[0], qd[1], *fingertip], dtype=np.float32)
-
-
-def _size(name: str, size: Sequence[int]) -> tuple[int, int]:
-    """A (width, height) pair of positive integers, or a ValueError naming ``name``."""
-    width, height = (int(side) for side in size)
-    if width < 1 or height < 1:
-        raise ValueError(f"{name} must be positive (width, height), got {tuple(size)}")
-    return width, height
 
 
 class ReachEnv(gym.Env):
@@ -90,9 +82,9 @@ class ReachEnv(gym.Env):
         self.render_mode = render_mode
         self.colour: Colour | None = scene.target_colour if scene else (
             None if colour is None else resolve_colour(colour))
-        self.image_size = _size("image_size", scene.image_size if scene and scene.image_size
-                                else image_size)
-        self.render_size = _size("render_size", render_size or self.image_size)
+        self.image_size = size_argument(
+            "image_size", scene.image_size if scene and scene.image_size else image_size)
+        self.render_size = size_argument("render_size", render_size or self.image_size)
         self._load_model()
         width, height = self.image_size
         self.observation_space = spaces.Dict({

@@ -64,8 +64,10 @@ from gymnasium import spaces
 
 from sim.appearance import Background, background_by_name, backgrounds, table_textures
 from sim.colours import SPLITS, Colour, resolve_colour, sample_distractor_colours, task_colour
+from sim.geometry import segment_distance
 from sim.objects import ObjectSpec, add_object, catalogue, object_by_name
 from sim.push import yaw_quaternion
+from sim.scene import size_argument
 from sim.sawyer_human import (
     GRASP_REACH,
     HAND_SPEED_LIMIT,
@@ -320,21 +322,6 @@ def build_push_model(look: Look, image_sizes: Sequence[tuple[int, int]],
 # -- the shared environment ---------------------------------------------------------------
 
 
-def _size(name: str, size: Sequence[int]) -> tuple[int, int]:
-    """A (width, height) pair of positive integers, or a ValueError naming ``name``."""
-    width, height = (int(side) for side in size)
-    if width < 1 or height < 1:
-        raise ValueError(f"{name} must be positive (width, height), got {tuple(size)}")
-    return width, height
-
-
-def _segment_distance(point: np.ndarray, start: np.ndarray, end: np.ndarray) -> float:
-    """Distance from ``point`` to the segment from ``start`` to ``end``."""
-    along = end - start
-    t = np.clip(np.dot(point - start, along) / max(float(np.dot(along, along)), 1e-12), 0, 1)
-    return float(np.linalg.norm(point - (start + t * along)))
-
-
 class SawyerEnv(gym.Env):
     """What both Sawyer families share: the demonstrator (arm or hand), its actions and
     observations, the task draw, model (re)building and rendering. Subclasses say what is
@@ -361,8 +348,8 @@ class SawyerEnv(gym.Env):
         self.demonstrator = demonstrator
         self.background_split = background_split or split
         self.render_mode = render_mode
-        self.image_size = _size("image_size", image_size)
-        self.render_size = _size("render_size", render_size or self.image_size)
+        self.image_size = size_argument("image_size", image_size)
+        self.render_size = size_argument("render_size", render_size or self.image_size)
         self.fixed = {key: None if value is None else self._given(key, value)
                       for key, value in {"table": table, "background": background,
                                          **task_fields}.items()}
@@ -989,7 +976,7 @@ class SawyerPushEnv(SawyerEnv):
             if not np.all((HAND_LOW[:2] <= approach) & (approach <= HAND_HIGH[:2])):
                 continue
             distractor = self._uniform(OBJECT_REGION)
-            if (_segment_distance(distractor, approach, goal)
+            if (segment_distance(distractor, approach, goal)
                     > target_r + distractor_r + CLEARANCE
                     and np.linalg.norm(distractor - goal) > GOAL_RADIUS + distractor_r + CLEARANCE):
                 break

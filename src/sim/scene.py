@@ -101,6 +101,15 @@ class ReachScene:
         self.seed = seed_field(self.seed)
 
 
+def size_argument(name: str, size: Sequence[int]) -> tuple[int, int]:
+    """An image size given to a twin: a (width, height) pair of positive integers, or a
+    ValueError naming the argument ``name``."""
+    width, height = (int(side) for side in size)
+    if width < 1 or height < 1:
+        raise ValueError(f"{name} must be positive (width, height), got {tuple(size)}")
+    return width, height
+
+
 def image_size_field(size: Any, largest: int = MAX_IMAGE_SIDE) -> tuple[int, int] | None:
     """The ``image_size`` field: None or [width, height] of positive integers."""
     if size is None:
