@@ -276,7 +276,8 @@ class PushEnv(gym.Env):
         distractor_r = self.look.distractor.footprint_radius
         while True:
             goal = _polar(rng, GOAL_RADII, GOAL_BEARINGS)
-            heading = rng.uniform(-np.pi, np.pi)
+            outward = np.arctan2(*(goal - SHOULDER)[::-1])   # pushes point roughly this way
+            heading = outward + rng.uniform(-MAX_PUSH_ANGLE, MAX_PUSH_ANGLE)
             u = np.array([np.cos(heading), np.sin(heading)])
             target = goal - u * rng.uniform(*PUSH_DISTANCES)
             approach = target - u * (target_r + APPROACH_ROOM)
