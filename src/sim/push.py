@@ -219,6 +219,16 @@ class PushEnv(gym.Env):
         return self.data.xpos[self._hand].copy()
 
     @property
+    def pusher_site(self) -> int:
+        """Id of the ``pusher`` site at the middle of the wrist's U-shaped bar (robot)."""
+        return self._pusher
+
+    @property
+    def arm_dofs(self) -> np.ndarray:
+        """The arm joints' degree-of-freedom indices, in JOINT_NAMES order (robot)."""
+        return self._arm_dof
+
+    @property
     def hand_target(self) -> np.ndarray:
         """Where the hand is commanded to be (human demonstrator)."""
         return self.data.mocap_pos[self._hand_mocap].copy()

@@ -118,7 +118,7 @@ class ArmPushExpert:
         """Jacobian-transpose control: a spring pulling the pusher site to ``position``
         (force capped at MAX_FORCE), a weaker one turning it to ``rotation``, and joint
         damping. The arm is weightless (Gym's Pusher), so nothing else is needed."""
-        model, data, site = env.model, env.data, env._pusher
+        model, data, site = env.model, env.data, env.pusher_site
         jacp, jacr = np.zeros((3, model.nv)), np.zeros((3, model.nv))
         mujoco.mj_jacSite(model, data, jacp, jacr, site)
         force = KP_POSITION * (position - data.site_xpos[site])
@@ -126,7 +126,7 @@ class ArmPushExpert:
         current = data.site_xmat[site].reshape(3, 3)
         moment = (KP_TILT * np.cross(current[:, 2], rotation[:, 2])
                   + KP_YAW * np.cross(current[:, 0], rotation[:, 0]))
-        dofs = env._arm_dof
+        dofs = env.arm_dofs
         return jacp[:, dofs].T @ force + jacr[:, dofs].T @ moment - KD * data.qvel[dofs]
 
 
