@@ -80,6 +80,8 @@ def evaluate_expert(suite: str, trials: int, seed: int, scene: Path | None = Non
     (in the staged ``scene``, if given)."""
     if suite not in TWINS:
         raise ValueError(f"--expert suites are twins: {sorted(TWINS)}; got {suite!r}")
+    if trials < 1:
+        raise ValueError(f"--trials must be at least 1, got {trials}")
     env, make_expert = TWINS[suite](scene)
     rng = np.random.default_rng(seed)
     successes = 0
@@ -92,9 +94,10 @@ def evaluate_expert(suite: str, trials: int, seed: int, scene: Path | None = Non
                 _, _, terminated, truncated, _ = env.step(expert.act(env))
                 done = terminated or truncated
             successes += bool(env.unwrapped.is_success())
+        split = env.unwrapped.split
     finally:
         env.close()
     return {"suite": suite, "method": "expert", "trials": trials,
             "success_rate": successes / trials, "ci95": list(wilson_interval(successes, trials)),
-            "successes": successes, "seed": seed, "split": "heldout",
+            "successes": successes, "seed": seed, "split": split,
             "scene": str(scene) if scene else None}

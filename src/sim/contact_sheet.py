@@ -64,12 +64,14 @@ def render_views(seed: int) -> list[tuple[str, np.ndarray]]:
             ("human, seen background", "human", backgrounds("train")[0]),
             ("human, novel background", "human", backgrounds("heldout")[0])):
         env = PushEnv(split="heldout", demonstrator=demonstrator, task=task, background=background)
-        env.reset(seed=seed)
-        expert = (ArmPushExpert if demonstrator == "robot" else HandPushExpert)(seed=seed)
-        for _ in range(DEMO_STEPS):          # mid-demonstration: the pusher is at work
-            env.step(expert.act(env))
-        views.append((label, env.render_view(VIEW)))
-        env.close()
+        try:
+            env.reset(seed=seed)
+            expert = (ArmPushExpert if demonstrator == "robot" else HandPushExpert)(seed=seed)
+            for _ in range(DEMO_STEPS):          # mid-demonstration: the pusher is at work
+                env.step(expert.act(env))
+            views.append((label, env.render_view(VIEW)))
+        finally:
+            env.close()
     return views
 
 

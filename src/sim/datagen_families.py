@@ -34,7 +34,7 @@ class Family:
 
     name: str
     kinds: tuple[str, ...]
-    draw_task: Callable[[str, np.random.Generator], dict[str, Any]]
+    draw_task: Callable[[str, np.random.Generator, dict[str, Any]], dict[str, Any]]
     make_env: Callable[[str, str, tuple[int, int], str | None], gym.Env]
     reset_options: Callable[[dict[str, Any]], dict[str, Any]]
     make_expert: Callable[[str, int, np.random.Generator], Expert]
@@ -44,7 +44,7 @@ class Family:
 
 # -- push (PR2-like arm / human hand) -------------------------------------------------
 
-def _push_task(split: str, rng: np.random.Generator) -> dict[str, Any]:
+def _push_task(split: str, rng: np.random.Generator, pinned: dict[str, Any]) -> dict[str, Any]:
     from sim.push import sample_task
 
     return sample_task(split, rng).describe()
@@ -87,15 +87,27 @@ def _object_name(split: str, rng: np.random.Generator, other: str | None = None)
     return names[int(rng.integers(len(names)))]
 
 
-def _place_task(split: str, rng: np.random.Generator) -> dict[str, Any]:
+def _place_task(split: str, rng: np.random.Generator, pinned: dict[str, Any]) -> dict[str, Any]:
     return {"colour": list(task_colour(split, rng)), "object": _object_name(split, rng),
             "table": int(rng.integers(len(table_textures(split))))}
 
 
-def _sawyer_push_task(split: str, rng: np.random.Generator) -> dict[str, Any]:
-    target = _object_name(split, rng)
+def _sawyer_push_task(split: str, rng: np.random.Generator,
+                      pinned: dict[str, Any]) -> dict[str, Any]:
+    """Target and distractor differ, also when a scene pins one of them."""
+    target = _object_name(split, rng, other=pinned.get("distractor"))
+    target = pinned.get("object", target)
     return {"object": target, "distractor": _object_name(split, rng, other=target),
             "table": int(rng.integers(len(table_textures(split))))}
+
+
+def scene_split(family: str, scene: str) -> str:
+    """The split a scene file of ``family`` draws from."""
+    if family == "push":
+        from sim.push_scene_file import load_push_scene
+
+        return load_push_scene(scene).split
+    return sawyer_scene(family, scene).split
 
 
 def sawyer_scene(family: str, scene: str) -> SawyerScene:

@@ -36,7 +36,7 @@ from tqdm import tqdm
 
 from episodes import Episode, write_dataset_index, write_episode
 from sim.colours import SPLITS
-from sim.datagen_families import FAMILIES, Expert, Family
+from sim.datagen_families import FAMILIES, Expert, Family, scene_split
 
 KINDS = ("robot", "human")
 EPISODE_STEPS = 100
@@ -75,8 +75,11 @@ class DatagenConfig:
                              f"--demonstrator {self.demonstrator!r}")
         if self.tasks < 1 or self.demos_per_task < 1:
             raise ValueError("tasks and demos_per_task must be at least 1")
-        if self.scene:
-            self.spec.scene_task(self.scene)   # a SceneError names the file and field
+        if len(self.image_size) != 2 or min(self.image_size) < 1:
+            raise ValueError(f"image size must be two positive numbers, got {self.image_size}")
+        if self.scene and scene_split(self.family, self.scene) != self.split:
+            raise ValueError(f"{self.scene} is a {scene_split(self.family, self.scene)} scene; "
+                             f"pass --split {scene_split(self.family, self.scene)}")
 
 
 @dataclass(frozen=True)
@@ -95,7 +98,7 @@ def plan_tasks(cfg: DatagenConfig) -> list[dict[str, Any]]:
     scene's pinned fields replace the drawn ones."""
     pinned = cfg.spec.scene_task(cfg.scene) if cfg.scene else {}
     rng = np.random.default_rng([cfg.seed, 0x7A5C])
-    return [cfg.spec.draw_task(cfg.split, rng) | pinned for _ in range(cfg.tasks)]
+    return [cfg.spec.draw_task(cfg.split, rng, pinned) | pinned for _ in range(cfg.tasks)]
 
 
 def rollout(env: gym.Env, family: Family, task: dict[str, Any], kind: str,

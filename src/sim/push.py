@@ -27,7 +27,7 @@ from sim.appearance import Background, backgrounds, table_textures
 from sim.colours import SPLITS
 from sim.geometry import segment_distance
 from sim.objects import ObjectSpec, catalogue, object_by_name
-from sim.push_scene_file import PushScene
+from sim.push_scene_file import LAB, PushScene
 from sim.push_scene import (
     CAMERA,
     JOINT_NAMES,
@@ -53,6 +53,7 @@ PUSH_DISTANCES = (0.18, 0.25)            # the target starts this far from the g
 APPROACH_ROOM = 0.15                   # free space behind the target for the pusher (m)
 MAX_PUSH_ANGLE = np.radians(70.0)      # pushes point at most this far off straight away
                                        # from the shoulder: a PR2 arm cannot push sideways
+MAX_LAYOUT_ATTEMPTS = 20000            # draws before a layout is declared impossible
 CLEARANCE = 0.06                       # free space kept around the target's path (m)
 HAND_START = np.array([0.3, -0.55, TABLE_Z + 0.2])
 # The arm starts raised over the table (pusher near (0.34, -0.15), 0.18 m up), each joint
@@ -96,17 +97,18 @@ class PushEnv(gym.Env):
 
     ``task`` fixes the task for every episode (otherwise each reset draws one from
     ``split``, or takes ``options={"task": PushTask}``). ``background`` dresses the scene
-    (default: the robot lab for robots; a background drawn from ``background_split`` at
-    each task change for humans). ``camera`` overrides the demonstrator's view. A
-    ``scene`` (``--scene FILE.yaml``) pins objects, look, and any positions it gives; its
-    split, demonstrator, image size and seed replace the arguments.
+    (a Background or "lab"; default: the lab for robots, and for humans one drawn from
+    ``background_split`` at every reset, which recompiles the model). ``camera`` overrides
+    the demonstrator's view. A ``scene`` (``--scene FILE.yaml``) pins objects, look, and
+    any positions it gives; its split, demonstrator, image size and seed replace the
+    arguments.
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 20}
 
     def __init__(self, split: str = "train", demonstrator: str = "robot",
                  image_size: tuple[int, int] = (64, 64), task: PushTask | None = None,
-                 background: Background | None = None, background_split: str | None = None,
+                 background: Background | str | None = None, background_split: str | None = None,
                  camera: CameraPose | None = None, render_mode: str | None = None,
                  scene: PushScene | None = None):
         if scene is not None:
@@ -122,7 +124,9 @@ class PushEnv(gym.Env):
             raise ValueError(f"image_size must be positive (width, height), got {image_size}")
         self.split, self.demonstrator, self.image_size = split, demonstrator, (width, height)
         self.fixed_task, self.scene = task, scene
-        self.fixed_background = scene.background if scene else background
+        pinned = scene.background if scene else background
+        self.fixed_background = None if pinned == LAB else pinned
+        self.background_pinned = pinned is not None
         self.background_split = background_split or split
         self.camera, self.render_mode = camera, render_mode
         self._resets = 0
@@ -172,7 +176,7 @@ class PushEnv(gym.Env):
 
     def _redraws_background(self) -> bool:
         """Human demos get a new background at every reset unless one is fixed."""
-        return self.demonstrator == "human" and self.fixed_background is None and not self.scene
+        return self.demonstrator == "human" and not self.background_pinned
 
     def _object(self, name: str) -> ObjectSpec:
         """A task's object: the scene's own, else from the catalogue."""
@@ -187,7 +191,7 @@ class PushEnv(gym.Env):
         return [f"{body}_{axis}" for body in ("target", "distractor") for axis in ("x", "y", "yaw")]
 
     def _background(self) -> Background | None:
-        if self.fixed_background is not None or self.demonstrator == "robot" or self.scene:
+        if self.background_pinned or self.demonstrator == "robot":
             return self.fixed_background
         options = backgrounds(self.background_split)
         return options[int(self.np_random.integers(len(options)))]
@@ -279,32 +283,20 @@ class PushEnv(gym.Env):
         return self._observation(), self._info()
 
     def _place(self) -> None:
-        """Draw the goal, the target (the pusher can get behind it and push it to the goal)
-        and the distractor (clear of the target's path and of the goal)."""
+        """Lay out the goal, the target (the pusher can get behind it and push it to the
+        goal) and the distractor (clear of the target's path and of the goal); a scene's
+        pinned positions are kept and the rest drawn around them."""
         rng = self.np_random
-        target_r = self.look.target.footprint_radius
-        distractor_r = self.look.distractor.footprint_radius
-        while True:
-            goal = _polar(rng, GOAL_RADII, GOAL_BEARINGS)
-            outward = np.arctan2(*(goal - SHOULDER)[::-1])   # pushes point roughly this way
-            heading = outward + rng.uniform(-MAX_PUSH_ANGLE, MAX_PUSH_ANGLE)
-            u = np.array([np.cos(heading), np.sin(heading)])
-            target = goal - u * rng.uniform(*PUSH_DISTANCES)
-            approach = target - u * (target_r + APPROACH_ROOM)
-            radial = np.arctan2(*(target - SHOULDER)[::-1])
-            sideways = abs((heading - radial + np.pi) % (2 * np.pi) - np.pi)
-            if sideways > MAX_PUSH_ANGLE or not (_workable(target) and _workable(approach)):
-                continue
-            distractor = _polar(rng, WORK_RADII, WORK_BEARINGS)
-            corridor = segment_distance(distractor, approach, goal)
-            if corridor > target_r + distractor_r + CLEARANCE and \
-                    np.linalg.norm(distractor - goal) > 0.2:
+        for _ in range(MAX_LAYOUT_ATTEMPTS):
+            layout = self._draw_layout(rng)
+            if layout is not None:
                 break
-        if self.scene is not None:    # the scene's positions win over the drawn ones
-            goal, target, distractor = (np.array(pinned, float) if pinned is not None else drawn
-                                        for pinned, drawn in ((self.scene.goal, goal),
-                                                              (self.scene.target_pos, target),
-                                                              (self.scene.distractor_pos, distractor)))
+        else:
+            raise ValueError(
+                f"no push layout found in {MAX_LAYOUT_ATTEMPTS} tries for objects of footprint "
+                f"radius {self.look.target.footprint_radius:.3f} and "
+                f"{self.look.distractor.footprint_radius:.3f} m with the scene's pinned positions")
+        goal, target, distractor = layout
         self.goal_pos = goal
         self.data.mocap_pos[self._goal_mocap, :2] = goal
         for body, (x, y) in (("target", target), ("distractor", distractor)):
@@ -315,6 +307,40 @@ class PushEnv(gym.Env):
             self._place_hand()
         else:
             self.data.qpos[self._arm_qpos] = READY_QPOS + rng.uniform(-READY_NOISE, READY_NOISE, 7)
+
+    def _pinned(self, name: str) -> np.ndarray | None:
+        value = getattr(self.scene, name) if self.scene is not None else None
+        return None if value is None else np.array(value, float)
+
+    def _draw_layout(self, rng: np.random.Generator) -> tuple[np.ndarray, ...] | None:
+        """One try at (goal, target, distractor); None if it breaks a layout rule."""
+        target_r = self.look.target.footprint_radius
+        distractor_r = self.look.distractor.footprint_radius
+        goal = self._pinned("goal")
+        goal = _polar(rng, GOAL_RADII, GOAL_BEARINGS) if goal is None else goal
+        target = self._pinned("target_pos")
+        if target is None:
+            outward = np.arctan2(*(goal - SHOULDER)[::-1])   # pushes point roughly this way
+            heading = outward + rng.uniform(-MAX_PUSH_ANGLE, MAX_PUSH_ANGLE)
+            u = np.array([np.cos(heading), np.sin(heading)])
+            target = goal - u * rng.uniform(*PUSH_DISTANCES)
+            radial = np.arctan2(*(target - SHOULDER)[::-1])
+            sideways = abs((heading - radial + np.pi) % (2 * np.pi) - np.pi)
+            approach = target - u * (target_r + APPROACH_ROOM)
+            if sideways > MAX_PUSH_ANGLE or not (_workable(target) and _workable(approach)):
+                return None
+        else:
+            u = (goal - target) / max(float(np.linalg.norm(goal - target)), 1e-9)
+            approach = target - u * (target_r + APPROACH_ROOM)
+        distractor = self._pinned("distractor_pos")
+        if distractor is None:
+            distractor = _polar(rng, WORK_RADII, WORK_BEARINGS)
+            corridor = segment_distance(distractor, approach, goal)
+            if corridor <= target_r + distractor_r + CLEARANCE or np.linalg.norm(distractor - goal) <= 0.2:
+                return None
+        if np.linalg.norm(distractor - target) <= target_r + distractor_r:
+            return None                         # pinned positions put the objects inside each other
+        return goal, target, distractor
 
     def _place_hand(self) -> None:
         rng = self.np_random

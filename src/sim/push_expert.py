@@ -85,7 +85,8 @@ def _lost(pusher: np.ndarray, target: np.ndarray, u: np.ndarray, radius: float) 
     """Whether the target slipped out from in front of the pusher (the U's prongs keep
     it within SLIP of the push line)."""
     offset = pusher[:2] - target
-    return abs(float(np.cross(u, offset))) > radius + SLIP or float(np.dot(offset, u)) > SLIP
+    across = u[0] * offset[1] - u[1] * offset[0]
+    return abs(float(across)) > radius + SLIP or float(np.dot(offset, u)) > SLIP
 
 
 def _pusher_frame(u: np.ndarray) -> np.ndarray:

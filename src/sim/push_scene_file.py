@@ -11,17 +11,19 @@ Example (``sim/scenes/push_example.yaml``)::
       mass: 0.2                        # kg
       friction: 0.3                    # Coulomb coefficient against the table
     split: heldout                     # where table textures come from (default train)
-    table: 1                           # index of that split's table texture
+    table: 1                           # index of that split's table texture (default 0)
     goal: [0.4, -0.04]                 # optional positions (m), table plane
     target_pos: [0.45, -0.22]
     distractor_pos: [0.64, -0.23]
-    background: heldout-bg00           # lab | a background name (walls and lighting)
+    background: heldout-bg00           # lab | a background name (cloth, walls, light);
+                                       # unset: the lab for robots, drawn per reset for people
     camera: {distance: 1.3, azimuth: -90, elevation: 60, fovy: 45}
     demonstrator: human                # robot | human
     image_size: [125, 125]             # [width, height]
     seed: 0                            # seed of the first reset
 
-Unset fields are drawn as in the task family. Every error names the file and the field.
+Unset positions are drawn as in the task family, around the pinned ones. Every error
+names the file and the field.
 """
 from __future__ import annotations
 
@@ -40,6 +42,8 @@ SIZE_COUNTS = {"box": 3, "cylinder": 2, "sphere": 1, "ellipsoid": 3, "capsule": 
 OBJECT_FIELDS = {"shape", "size", "colour", "texture", "mass", "friction"}
 TABLE_AREA = ((-0.1, 1.0), (-0.55, 0.45))      # where positions may lie (x, y ranges, m)
 MAX_IMAGE_SIDE = 1024
+LAB = "lab"                                    # the robot lab's plain walls and light
+MAX_FOOTPRINT = 0.065                          # m: the catalogue's largest; fits the arm's U
 
 
 def _number(field: str, value: Any, low: float, high: float) -> float:
@@ -68,11 +72,15 @@ def _new_object(field: str, data: dict[str, Any]) -> ObjectSpec:
     if kind not in TEXTURE_KINDS:
         raise SceneError(f"field '{field}.texture': one of {list(TEXTURE_KINDS)}, got {kind!r}")
     secondary = tuple(0.5 * c for c in colour)
-    return ObjectSpec(name=f"scene-{field}", split="scene", family=shape,
+    made = ObjectSpec(name=f"scene-{field}", split="scene", family=shape,
                       parts=(Part(shape, size, (0.0, 0.0, 0.0)),), colour=colour,
                       texture=Texture(kind, colour, secondary, seed=0),
                       mass=_number(f"{field}.mass", data.get("mass", 0.15), 0.01, 0.5),
                       friction=_number(f"{field}.friction", data.get("friction", 0.3), 0.0, 1.0))
+    if made.footprint_radius > MAX_FOOTPRINT:
+        raise SceneError(f"field '{field}.size': the object reaches {made.footprint_radius:.3f} m "
+                         f"from its centre; the pusher takes at most {MAX_FOOTPRINT} m")
+    return made
 
 
 def _object(field: str, value: Any) -> ObjectSpec:
@@ -143,9 +151,9 @@ class PushScene:
         self.goal = _position("goal", self.goal)
         self.target_pos = _position("target_pos", self.target_pos)
         self.distractor_pos = _position("distractor_pos", self.distractor_pos)
-        if isinstance(self.background, str):
+        if isinstance(self.background, str) and self.background != LAB:
             try:
-                self.background = None if self.background == "lab" else background_by_name(self.background)
+                self.background = background_by_name(self.background)
             except ValueError as error:
                 raise SceneError(f"field 'background': {error}") from error
         self.camera = _camera(self.camera)

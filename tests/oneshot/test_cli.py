@@ -102,3 +102,9 @@ def test_demo_runs_twice_without_clobbering_and_writes_video(trained, tmp_path):
     for run in runs:
         assert (run / "demo_vs_rollout.mp4").stat().st_size > 0
         assert (run / "demo_episode" / "meta.json").is_file()
+
+
+def test_expert_eval_refuses_zero_trials(tmp_path):
+    result = oneshot("eval", "--suite", "push", "--expert", "--trials", "0",
+                     "--json", str(tmp_path / "e.json"))
+    assert result.returncode == 2 and "--trials must be at least 1" in result.stderr

@@ -67,3 +67,39 @@ def test_scene_objects_can_be_built_in_code():
                       distractor={"shape": "box", "size": [0.03, 0.03, 0.03], "colour": [0, 0, 1]})
     assert scene.target.footprint_radius == pytest.approx(0.05)
     assert scene.distractor.colour == (0.0, 0.0, 1.0)
+
+
+def test_objects_too_big_for_the_pusher_are_refused():
+    with pytest.raises(SceneError, match=r"field 'target.size'.*at most 0.065"):
+        PushScene(target={"shape": "box", "size": [0.08, 0.08, 0.05]}, distractor="heldout-004-cross")
+
+
+def test_unpinned_positions_are_drawn_around_pinned_ones():
+    scene = load_push_scene(EXAMPLE)
+    scene.goal = scene.distractor_pos = None                 # only the target is pinned
+    env = PushEnv(scene=scene)
+    reach = scene.target.footprint_radius + scene.distractor.footprint_radius
+    for seed in range(30):
+        env.reset(seed=seed)
+        np.testing.assert_allclose(env.object_pos("target"), scene.target_pos)
+        assert np.linalg.norm(env.object_pos("distractor") - env.object_pos("target")) > reach
+    scene.goal, scene.distractor_pos = (0.4, -0.04), scene.target_pos   # objects on top
+    with pytest.raises(ValueError, match="no push layout"):
+        PushEnv(scene=scene).reset(seed=0)
+    env.close()
+
+
+def test_human_demos_in_a_scene_get_a_background_unless_it_pins_one():
+    scene = load_push_scene(EXAMPLE)
+    scene.demonstrator, scene.background = "human", None
+    env = PushEnv(scene=scene)
+    seen = set()
+    for seed in range(6):
+        env.reset(seed=seed)
+        seen.add(env.look.background.name)
+    assert len(seen) > 1
+    scene.background = "lab"
+    lab = PushEnv(scene=scene)
+    lab.reset(seed=0)
+    assert lab.look.background is None
+    env.close(), lab.close()

@@ -7,7 +7,8 @@ import pytest
 
 from episodes import Dataset
 from sim.datagen_families import FAMILIES
-from sim.manipulation_datagen import DatagenConfig, generate
+from sim.manipulation_datagen import DatagenConfig, generate, plan_tasks
+from sim.objects import catalogue
 from sim.sawyer import SawyerPlaceEnv
 from sim.sawyer_scene_file import load_sawyer_scene
 from sim.scene import SceneError
@@ -52,3 +53,13 @@ def test_datagen_stages_the_scene_in_every_task(tmp_path):
         assert task["object"] == "heldout-004-cross" and task["table"] == 2
     with pytest.raises(SceneError, match="a place scene, not a sawyer-push one"):
         FAMILIES["sawyer-push"].scene_task(str(EXAMPLE))
+
+
+def test_datagen_draws_around_pinned_fields_and_checks_the_split(tmp_path):
+    scene = tmp_path / "push.yaml"
+    scene.write_text(f"family: sawyer-push\ndistractor: {catalogue('train')[0].name}\n")
+    tasks = plan_tasks(DatagenConfig("sawyer-push", tasks=300, scene=str(scene)))
+    assert all(task["object"] != task["distractor"] for task in tasks)
+    with pytest.raises(ValueError, match="pass --split train"):
+        generate(tmp_path / "data", DatagenConfig("sawyer-push", split="heldout", scene=str(scene)),
+                 progress=False)
