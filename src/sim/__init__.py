@@ -12,12 +12,17 @@ os.environ.setdefault("MUJOCO_GL", "egl")
 os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
 
 REACH_ID = "OneShot/Reach-v0"
+PUSH_ID = "OneShot/Push-v0"
 SAWYER_PLACE_ID = "OneShot/SawyerPlace-v0"
 SAWYER_PUSH_ID = "OneShot/SawyerPush-v0"
 
-if REACH_ID not in registry:
-    register(id=REACH_ID, entry_point="sim.reach:ReachEnv")
-if SAWYER_PLACE_ID not in registry:
-    register(id=SAWYER_PLACE_ID, entry_point="sim.sawyer:SawyerPlaceEnv")
-if SAWYER_PUSH_ID not in registry:
-    register(id=SAWYER_PUSH_ID, entry_point="sim.sawyer:SawyerPushEnv")
+ENTRY_POINTS = {
+    REACH_ID: "sim.reach:ReachEnv",
+    PUSH_ID: "sim.push:PushEnv",
+    SAWYER_PLACE_ID: "sim.sawyer:SawyerPlaceEnv",
+    SAWYER_PUSH_ID: "sim.sawyer:SawyerPushEnv",
+}
+
+for env_id, entry_point in ENTRY_POINTS.items():
+    if env_id not in registry:
+        register(id=env_id, entry_point=entry_point)

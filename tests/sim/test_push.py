@@ -23,6 +23,17 @@ def test_passes_gymnasium_checks(env):
     check_env(env, skip_render_check=True)
 
 
+def test_registered_id_makes_the_push_twin():
+    import gymnasium as gym
+
+    from sim import PUSH_ID
+
+    made = gym.make(PUSH_ID, demonstrator="human", task=TASK)
+    observation, _ = made.reset(seed=0)
+    assert observation["state"].shape == (7,) and made.unwrapped.demonstrator == "human"
+    made.close()
+
+
 def test_arm_joints_carry_the_pr2_names():
     env = PushEnv(task=TASK)
     env.reset(seed=0)
