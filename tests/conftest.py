@@ -18,3 +18,14 @@ def tiny_reach(tmp_path_factory):
     generate_reach(root, tasks=6, demos_per_task=2, split="train", seed=11,
                    image_size=TINY_IMAGE, progress=False)
     return root
+
+
+@pytest.fixture(scope="session")
+def tiny_push(tmp_path_factory):
+    """3 train push tasks x 2 robot + 2 human demos at 32x32: DAML's paired data."""
+    from sim.manipulation_datagen import DatagenConfig, generate
+
+    root = tmp_path_factory.mktemp("push") / "train"
+    generate(root, DatagenConfig("push", tasks=3, demos_per_task=2, seed=5,
+                                 image_size=TINY_IMAGE), progress=False)
+    return root

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from metalearn.maml import InnerLoop, Params, functional
+from metalearn.maml import Params, functional
 from meta_policy.daml_config import DAMLConfig
 from meta_policy.daml_policy import DAMLPolicy
 
@@ -104,13 +104,3 @@ def inner_objective(policy: DAMLPolicy, params: Params, learned_loss: nn.Module,
         raise ValueError(f"inner_objective takes one video [T, 3, H, W], got {tuple(video.shape)}")
     output = functional(policy, params, video, None)
     return learned_loss(output.points, output.hidden)
-
-
-def adapt_to_video(policy: DAMLPolicy, inner: InnerLoop, params: Params, learned_loss: nn.Module,
-                   video: torch.Tensor, *, create_graph: bool | None = None,
-                   steps: int | None = None, rate_scale: float = 1.0) -> Params:
-    """phi = theta - alpha grad_theta L_psi(theta, video), ``inner.cfg.steps`` times
-    (Algorithm 10 line 4, Algorithm 11 line 1). With the default second-order graph the
-    outer loss of phi differentiates into psi as well as theta."""
-    return inner.adapt(params, lambda p: inner_objective(policy, p, learned_loss, video),
-                       create_graph=create_graph, steps=steps, rate_scale=rate_scale)

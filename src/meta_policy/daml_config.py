@@ -85,3 +85,31 @@ class DAMLConfig(VisionPolicyConfig):
                      hidden_loss_channels=(10, 10), loss_out_dim=3, inner_steps=5,
                      inner_lr=0.005, inner_grad_clip=30.0)
         return replace(sawyer, **overrides)
+
+
+@dataclass
+class DAMLTrainConfig:
+    """Outer-loop settings of ``oneshot train daml``. The defaults are the CPU preset,
+    sized to train in under two hours on two cores; :meth:`gpu` is the thesis's scale
+    (B.3.6: meta-batch 15, 30k iterations; B.3.1: 40 frames per demo)."""
+
+    iterations: int = 3000
+    meta_batch: int = 8
+    meta_lr: float = 1e-3
+    meta_lr_final: float = 1e-4
+    meta_grad_clip: float | None = 20.0
+    video_from: str = "human"  # human: Table 6/7 setting; robot: video only, Table 8
+    video_frames: int = 20
+    demo_frames: int = 20
+    colour_shift: float = 0.3  # U[-shift, shift] on hue, saturation, value (B.3.5)
+    aux_pose_weight: float = 1.0
+    seed: int = 0
+    device: str = "cpu"
+    save_every: int = 500
+    log_every: int = 25
+
+    @classmethod
+    def gpu(cls, **overrides: Any) -> "DAMLTrainConfig":
+        values = {"iterations": 30000, "meta_batch": 15, "video_frames": 40, "demo_frames": 40,
+                  "device": "cuda", "save_every": 2000, "log_every": 100}
+        return cls(**{**values, **overrides})

@@ -113,10 +113,13 @@ class TaskSampler:
 
 
 def all_states(dataset: Dataset, max_episodes: int = 200) -> torch.Tensor:
-    """Robot states of up to `max_episodes` demos, to fit the state normalisation."""
+    """Robot states of up to `max_episodes` robot demos, to fit the state normalisation
+    (a human demo's state is the hand's pose, not the robot's)."""
     states = []
     for task_id in dataset.task_ids:
         for episode in dataset.episodes_of(task_id):
+            if episode.actions is None:
+                continue
             states.append(np.asarray(episode.state, dtype=np.float32))
             if len(states) >= max_episodes:
                 return torch.from_numpy(np.concatenate(states))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import nullcontext
 from dataclasses import asdict
 from pathlib import Path
 from typing import Callable
@@ -121,20 +122,23 @@ def outer_loop(
     step_loss: Callable[[bool], tuple[torch.Tensor, dict[str, float]]],
     optimizer: torch.optim.Optimizer,
     train: TrainConfig,
-    log_path: Path,
+    log_path: Path | None,
     save: Callable[[int], None],
     progress: bool = True,
 ) -> None:
-    """Run `train.iterations` optimiser steps, logging JSON lines and saving periodically.
+    """Run `train.iterations` optimiser steps, logging JSON lines (unless `log_path` is None,
+    as on the other ranks of a distributed run) and saving periodically.
 
     `step_loss(logging)` returns the loss to minimise and, when `logging` is True, extra
     diagnostics for the log (computed only then, to keep them off the other iterations)."""
-    log_path.parent.mkdir(parents=True, exist_ok=True)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(
         optimizer, T_max=train.iterations, eta_min=train.meta_lr_final)
     start = time.perf_counter()
-    with log_path.open("w") as log, tqdm(range(1, train.iterations + 1), disable=not progress,
-                                         desc="meta-train", unit="it") as bar:
+    if log_path is not None:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+    log_file = log_path.open("w") if log_path is not None else nullcontext()
+    bar = tqdm(range(1, train.iterations + 1), disable=not progress, desc="meta-train", unit="it")
+    with log_file as log, bar:
         for iteration in bar:
             logging = iteration % train.log_every == 0 or iteration == train.iterations
             loss, extra = step_loss(logging)  # diagnostics only on iterations that log them
@@ -143,8 +147,9 @@ def outer_loop(
             if logging:
                 record = {"iteration": iteration, "loss": value, **extra,
                           "seconds": round(time.perf_counter() - start, 2)}
-                log.write(json.dumps(record) + "\n")
-                log.flush()
+                if log is not None:
+                    log.write(json.dumps(record) + "\n")
+                    log.flush()
                 bar.set_postfix(loss=f"{value:.4f}")
             if iteration % train.save_every == 0 or iteration == train.iterations:
                 save(iteration)

@@ -68,22 +68,25 @@ def load_video(path: str | os.PathLike, image_size: tuple[int, int],
     return Video(frames, fps, str(path))
 
 
-def sample_clip(frames: np.ndarray, length: int, rng: np.random.Generator | None) -> np.ndarray:
-    """``length`` of ``frames`` [T, ...], in time order.
+def clip_indices(count: int, length: int, rng: np.random.Generator | None) -> np.ndarray:
+    """``length`` frame indices of a ``count``-frame video, in time order.
 
     Without ``rng`` (test time): evenly spaced from the first frame to the last, so the
     adaptation sees the whole demonstration. With ``rng`` (meta-training, thesis B.3.1:
     40 frames of each video sampled at random): a sorted random choice, without
     replacement when the video has enough frames and with replacement when it is shorter.
+    Indices, not frames, so a memory-mapped episode reads only the frames it uses.
     """
-    count = len(frames)
     if count < 1 or length < 1:
         raise ValueError(f"cannot sample {length} frames from a video of {count}")
     if rng is None:
-        indices = np.rint(np.linspace(0, count - 1, length)).astype(np.int64)
-    else:
-        indices = np.sort(rng.choice(count, size=length, replace=count < length))
-    return np.asarray(frames[indices])
+        return np.rint(np.linspace(0, count - 1, length)).astype(np.int64)
+    return np.sort(rng.choice(count, size=length, replace=count < length))
+
+
+def sample_clip(frames: np.ndarray, length: int, rng: np.random.Generator | None) -> np.ndarray:
+    """``length`` of ``frames`` [T, ...] in time order, as :func:`clip_indices` picks them."""
+    return np.asarray(frames[clip_indices(len(frames), length, rng)])
 
 
 def _read(path: Path, size: tuple[int, int]) -> tuple[np.ndarray, float | None]:

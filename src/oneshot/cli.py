@@ -26,20 +26,17 @@ def _write_json(path: Path, payload: dict) -> None:
     path.write_text(json.dumps(payload, indent=2) + "\n")
 
 
-def _add_train_config(parser: argparse.ArgumentParser) -> None:
-    from meta_policy.config import TrainConfig
-
-    for f in fields(TrainConfig):
-        parser.add_argument(f"--{f.name.replace('_', '-')}", type=type(f.default), default=None,
+def _add_dataclass_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
+    """One --option per field of the dataclass ``cls`` (CleanRL style), None when not given."""
+    for f in fields(cls):
+        kind = type(f.default) if f.default is not None else float
+        parser.add_argument(f"--{f.name.replace('_', '-')}", type=kind, default=None,
                             help=f"(default {f.default})")
 
 
-def _train_config(args: argparse.Namespace):
-    from meta_policy.config import TrainConfig
-
-    values = {f.name: getattr(args, f.name) for f in fields(TrainConfig)
-              if getattr(args, f.name) is not None}
-    return TrainConfig(**values)
+def _given(args: argparse.Namespace, cls: type) -> dict:
+    """The fields of ``cls`` set on the command line."""
+    return {f.name: getattr(args, f.name) for f in fields(cls) if getattr(args, f.name) is not None}
 
 
 DATAGEN_FAMILIES = ("reach", "push", "place", "sawyer-push")
@@ -56,9 +53,9 @@ def cmd_datagen(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from meta_policy.config import ContextualConfig, MILConfig
+    from meta_policy.config import ContextualConfig, MILConfig, TrainConfig
 
-    train = _train_config(args)
+    train = TrainConfig(**_given(args, TrainConfig))
     overrides = json.loads(Path(args.config).read_text()) if args.config else {}
     if args.method == "mil":
         from meta_policy.train import train_mil
@@ -74,6 +71,25 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train_daml(args: argparse.Namespace) -> int:
+    from episodes import Dataset
+    from meta_policy.daml_config import DAMLConfig, DAMLTrainConfig
+    from meta_policy.daml_train import train_daml
+
+    given = _given(args, DAMLTrainConfig)
+    train = DAMLTrainConfig.gpu(**given) if args.preset == "gpu" else DAMLTrainConfig(**given)
+    family = Dataset(args.data).family
+    cfg = DAMLConfig() if family == "push" else DAMLConfig.for_sawyer()
+    overrides = json.loads(Path(args.config).read_text()) if args.config else {}
+    if args.loss:
+        overrides["loss_kind"] = args.loss
+    cfg = DAMLConfig.from_json({**cfg.to_json(), **overrides})
+    out = train_daml(Path(args.data), Path(args.out), cfg, train, _command())
+    if int(os.environ.get("RANK", 0)) == 0:
+        print(f"checkpoint written to {out}")
+    return 0
+
+
 def _adapt_config(args: argparse.Namespace):
     from meta_policy.adapt import AdaptConfig
 
@@ -83,17 +99,34 @@ def _adapt_config(args: argparse.Namespace):
 def _add_adapt_config(parser: argparse.ArgumentParser) -> None:
     from meta_policy.adapt import AdaptConfig
 
+    parser.add_argument("--daml-steps", type=int,
+                        help="DAML: inner steps on the video (default: as meta-trained)")
     default = AdaptConfig()
     parser.add_argument("--adapt-steps", type=int, default=default.steps,
-                        help=f"inner steps on the demo (default {default.steps})")
+                        help=f"MIL: inner steps on the demo (default {default.steps})")
     parser.add_argument("--rate-scale", type=float, default=default.rate_scale,
-                        help=f"factor on the learned inner rates (default {default.rate_scale})")
+                        help=f"MIL: factor on the learned inner rates (default {default.rate_scale})")
+
+
+def _checkpoint_kind(path: str) -> str:
+    """The ``kind`` in a checkpoint's config.json (mil, daml, ...)."""
+    from metalearn.checkpoint import CheckpointError, load_checkpoint
+
+    _, config, _ = load_checkpoint(path)
+    if not isinstance(config.get("kind"), str):
+        raise CheckpointError(f"{Path(path) / 'config.json'} names no kind of model")
+    return config["kind"]
 
 
 def cmd_adapt(args: argparse.Namespace) -> int:
-    from meta_policy.adapt import adapt, load_mil
+    if _checkpoint_kind(args.checkpoint) == "daml":
+        from meta_policy.daml_adapt import adapt as adapt_daml, load_daml
 
-    adapted = adapt(load_mil(args.checkpoint), args.demo, how=_adapt_config(args))
+        adapted = adapt_daml(load_daml(args.checkpoint), args.demo, steps=args.daml_steps)
+    else:
+        from meta_policy.adapt import adapt, load_mil
+
+        adapted = adapt(load_mil(args.checkpoint), args.demo, how=_adapt_config(args))
     adapted.save(args.out, _command())
     print(f"adapted in {adapted.source['adapt_seconds'] * 1000:.1f} ms; policy written to {args.out}")
     return 0
@@ -102,16 +135,20 @@ def cmd_adapt(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     if args.record and args.checkpoint is None:
         raise ValueError("--record writes into a checkpoint's manifest: give --checkpoint")
+    from oneshot.imitation_eval import SUITES as IMITATION_SUITES
+
     if args.expert:
         from oneshot.expert_eval import evaluate_expert
 
         result = evaluate_expert(args.suite, args.trials, args.seed,
                                  Path(args.scene) if args.scene else None)
+    elif args.suite in IMITATION_SUITES:
+        result = _evaluate_imitation(args)
     else:
         from oneshot.evaluate import EvalConfig, evaluate, method_from_args
 
         cfg = EvalConfig(suite=args.suite, trials=args.trials,
-                         trials_per_task=args.trials_per_task, seed=args.seed,
+                         trials_per_task=args.trials_per_task or 10, seed=args.seed,
                          scene=Path(args.scene) if args.scene else None)
         method = method_from_args(args.checkpoint, args.baseline, args.seed, _adapt_config(args))
         result = evaluate(method, cfg)
@@ -125,6 +162,19 @@ def cmd_eval(args: argparse.Namespace) -> int:
     print(f"{result['method']} on {result['suite']}: success {result['success_rate']:.3f} "
           f"(95% CI {lo:.3f}-{hi:.3f}) over {result['trials']} trials -> {args.json}")
     return 0
+
+
+def _evaluate_imitation(args: argparse.Namespace) -> dict:
+    from oneshot.imitation_eval import DAMLMethod, ImitationEvalConfig, evaluate_imitation
+
+    if args.checkpoint is None:
+        raise ValueError(f"--suite {args.suite} needs --checkpoint")
+    kind = _checkpoint_kind(args.checkpoint)
+    if kind != "daml":
+        raise ValueError(f"--suite {args.suite}: {args.checkpoint} is a {kind!r} checkpoint; "
+                         "the push suites evaluate 'daml' checkpoints")
+    cfg = ImitationEvalConfig(args.suite, args.trials, args.trials_per_task or 5, args.seed)
+    return evaluate_imitation(DAMLMethod(args.checkpoint, args.daml_steps), cfg)
 
 
 BENCHMARKS = ("sinusoid", "speed", "datagen", "ros")
@@ -202,17 +252,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_datagen)
 
-    p = sub.add_parser("train", help="meta-train a model on demos")
-    p.add_argument("method", choices=["mil", "contextual"])
-    p.add_argument("--data", required=True)
-    p.add_argument("--out", required=True)
-    p.add_argument("--config", help="JSON file overriding fields of the model config")
-    _add_train_config(p)
-    p.set_defaults(func=cmd_train)
+    from meta_policy.config import TrainConfig
+    from meta_policy.daml_config import DAMLTrainConfig
+
+    p = sub.add_parser("train", help="meta-train a model on demos: train {mil,contextual,daml}")
+    methods = p.add_subparsers(dest="method", required=True)
+    for method in ("mil", "contextual"):
+        m = methods.add_parser(method, help=f"meta-train {method} on robot demos")
+        m.add_argument("--data", required=True)
+        m.add_argument("--out", required=True)
+        m.add_argument("--config", help="JSON file overriding fields of the model config")
+        _add_dataclass_arguments(m, TrainConfig)
+        m.set_defaults(func=cmd_train)
+    m = methods.add_parser("daml", help="meta-train DAML on paired video + robot demos; "
+                                        "multi-GPU: torchrun --nproc-per-node N -m oneshot train daml")
+    m.add_argument("--data", required=True, help="a dataset with robot (and human) demos")
+    m.add_argument("--out", required=True)
+    m.add_argument("--preset", choices=["cpu", "gpu"], default="cpu",
+                   help="cpu: fits 2 cores in under 2 h; gpu: the thesis's scale (B.3.6)")
+    m.add_argument("--loss", choices=["temporal", "linear"],
+                   help="learned adaptation loss (default temporal; linear = the ablation)")
+    m.add_argument("--config", help="JSON file overriding fields of the DAML policy config")
+    _add_dataclass_arguments(m, DAMLTrainConfig)
+    m.set_defaults(func=cmd_train_daml)
 
     p = sub.add_parser("adapt", help="adapt a meta-trained checkpoint to one demo")
     p.add_argument("--checkpoint", required=True)
-    p.add_argument("--demo", required=True, help="episode directory")
+    p.add_argument("--demo", "--video", dest="demo", required=True,
+                   help="MIL: an episode directory; DAML: a video (episode, mp4, MCAP, "
+                        "rosbag2 folder or .db3)")
     p.add_argument("--out", required=True)
     _add_adapt_config(p)
     p.set_defaults(func=cmd_adapt)
@@ -226,7 +294,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "or push-human, place-human, sawyer-push-human)")
     p.add_argument("--scene", help="scene YAML staging the objects/colours to evaluate")
     p.add_argument("--trials", type=int, default=200)
-    p.add_argument("--trials-per-task", type=int, default=10)
+    p.add_argument("--trials-per-task", type=int,
+                   help="trials per demonstrated task (default 10 reach, 5 push)")
     p.add_argument("--seed", type=int, default=1000)
     p.add_argument("--json", required=True)
     p.add_argument("--record", action="store_true",

@@ -6,7 +6,6 @@ from metalearn.maml import InnerConfig, InnerLoop, functional, params_of
 from meta_policy.adaptation_loss import (
     LinearAdaptationLoss,
     TemporalAdaptationLoss,
-    adapt_to_video,
     inner_objective,
     make_adaptation_loss,
 )
@@ -61,6 +60,11 @@ def test_linear_loss_is_the_summed_squared_norm_of_a_linear_head():
     hidden = torch.randn(5, 16)
     expected = sum(((linear.head.weight @ h + linear.head.bias) ** 2).sum() for h in hidden)
     assert torch.allclose(linear(torch.randn(5, 8), hidden), expected)
+
+
+def adapt_to_video(policy, inner, theta, learned_loss, clip, create_graph=None):
+    return inner.adapt(theta, lambda p: inner_objective(policy, p, learned_loss, clip),
+                       create_graph=create_graph)
 
 
 @pytest.mark.parametrize("loss_kind", ["temporal", "linear"])

@@ -1,0 +1,72 @@
+"""DAML's meta-batches: paired demos of one task, clips in time order, colour augmentation."""
+import numpy as np
+import pytest
+import torch
+
+from episodes import Dataset
+from meta_policy.daml_data import (
+    ClipSpec,
+    PairSampler,
+    augment_colour,
+    hsv_to_rgb,
+    make_batch,
+    rgb_to_hsv,
+)
+
+
+def test_hsv_round_trip_and_known_colours():
+    images = torch.rand(4, 3, 8, 8, generator=torch.Generator().manual_seed(0))
+    torch.testing.assert_close(hsv_to_rgb(rgb_to_hsv(images)), images, atol=1e-5, rtol=0)
+    primaries = torch.eye(3).reshape(3, 3, 1, 1)  # red, green, blue pixels
+    hsv = rgb_to_hsv(primaries)[:, :, 0, 0]
+    torch.testing.assert_close(hsv[:, 0], torch.tensor([0.0, 1 / 3, 2 / 3]))
+    torch.testing.assert_close(hsv[:, 1:], torch.ones(3, 2))
+
+
+def test_colour_shift_is_one_draw_per_clip():
+    clip = torch.full((5, 3, 4, 4), 100, dtype=torch.uint8)
+    clip[:, 0] = 200  # one reddish colour in every frame
+    plain = augment_colour(clip, np.random.default_rng(0), shift=0.0)
+    torch.testing.assert_close(plain, clip.float() / 255)
+    shifted = augment_colour(clip, np.random.default_rng(0), shift=0.3)
+    assert shifted.min() >= 0 and shifted.max() <= 1
+    assert not torch.allclose(shifted, plain, atol=0.02)
+    torch.testing.assert_close(shifted, shifted[:1].expand_as(shifted))  # same for all frames
+
+
+def test_human_pairs_share_a_task(tiny_push):
+    sampler = PairSampler(Dataset(tiny_push), "human", np.random.default_rng(0))
+    for task_id in sampler.tasks(6):
+        video, demo = sampler.pair(task_id)
+        assert video.actions is None and demo.actions is not None
+        assert video.task["target"] == demo.task["target"] == sampler.dataset.tasks[task_id]["target"]
+
+
+def test_robot_video_pairs_are_two_different_demos(tiny_push):
+    sampler = PairSampler(Dataset(tiny_push), "robot", np.random.default_rng(0))
+    for task_id in sampler.tasks(6):
+        video, demo = sampler.pair(task_id)
+        assert video.actions is not None and demo.actions is not None
+        assert video.path != demo.path and video.task == demo.task
+
+
+def test_a_dataset_without_human_demos_is_refused_for_human_pairs(tmp_path):
+    from sim.manipulation_datagen import DatagenConfig, generate
+
+    generate(tmp_path, DatagenConfig("push", tasks=1, demos_per_task=2, demonstrator="robot",
+                                     image_size=(16, 16)), progress=False)
+    with pytest.raises(ValueError, match="no task with a human and a robot demo"):
+        PairSampler(Dataset(tmp_path), "human", np.random.default_rng(0))
+
+
+def test_batch_shapes_and_end_pose_target(tiny_push):
+    sampler = PairSampler(Dataset(tiny_push), "human", np.random.default_rng(1))
+    batch = make_batch(sampler, 4, ClipSpec(video_frames=7, demo_frames=5))
+    assert batch.video.shape == (4, 7, 3, 32, 32) and batch.frames.shape == (4, 5, 3, 32, 32)
+    assert batch.state.shape == (4, 5, 21) and batch.actions.shape == (4, 5, 7)
+    assert batch.gripper is None and batch.pose.shape == (4, 3)
+    assert batch.video.dtype == torch.float32 and 0 <= batch.video.min() and batch.video.max() <= 1
+    ends = {tuple(np.asarray(e.state[-1, 14:17])) for t in sampler.task_ids
+            for e in sampler.dataset.episodes_of(t) if e.actions is not None}
+    assert all(tuple(p.tolist()) in {tuple(np.float32(v) for v in end) for end in ends}
+               for p in batch.pose)
