@@ -82,6 +82,7 @@ class TrainConfig:
     device: str = "cpu"
     save_every: int = 500
     log_every: int = 25
+    max_minutes: float | None = None  # stop and save after this long (the schedule is cut)
 
 
 def _jsonable(value: Any) -> Any:

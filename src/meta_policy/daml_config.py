@@ -107,6 +107,7 @@ class DAMLTrainConfig:
     device: str = "cpu"
     save_every: int = 500
     log_every: int = 25
+    max_minutes: float | None = None  # stop and save after this long (the schedule is cut)
 
     @classmethod
     def gpu(cls, **overrides: Any) -> "DAMLTrainConfig":

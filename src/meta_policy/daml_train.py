@@ -116,6 +116,9 @@ class DAMLTrainer:
         self.rank, self.world = _distributed_rank()
         if train.meta_batch % self.world:
             raise ValueError(f"meta_batch {train.meta_batch} must divide among {self.world} ranks")
+        if self.world > 1 and train.max_minutes is not None:
+            raise ValueError("--max-minutes stops each rank on its own clock; under torchrun "
+                             "size the run with --iterations")
         torch.manual_seed(train.seed)  # the same theta and psi on every rank
         self.cfg, self.train, self.dataset = cfg, train, dataset
         rng = np.random.default_rng([train.seed, self.rank])

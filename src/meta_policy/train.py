@@ -8,6 +8,7 @@ parameters and the learned inner rates; the meta-gradient is clipped element-wis
 from __future__ import annotations
 
 import json
+import math
 import time
 from contextlib import nullcontext
 from dataclasses import asdict
@@ -118,6 +119,11 @@ class MILTrainer:
         )
 
 
+def cosine_rate(progress: float, initial: float, final: float) -> float:
+    """The learning rate a fraction ``progress`` (0..1) through a cosine decay."""
+    return final + (initial - final) * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
+
+
 def outer_loop(
     step_loss: Callable[[bool], tuple[torch.Tensor, dict[str, float]]],
     optimizer: torch.optim.Optimizer,
@@ -129,30 +135,41 @@ def outer_loop(
     """Run `train.iterations` optimiser steps, logging JSON lines (unless `log_path` is None,
     as on the other ranks of a distributed run) and saving periodically.
 
+    The rate decays from `meta_lr` to `meta_lr_final` on a cosine. With `train.max_minutes`
+    the decay runs on whichever budget is spent faster, iterations or time, and training
+    stops (and saves) when time is up: a run sized by the clock still ends annealed.
+
     `step_loss(logging)` returns the loss to minimise and, when `logging` is True, extra
     diagnostics for the log (computed only then, to keep them off the other iterations)."""
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(
-        optimizer, T_max=train.iterations, eta_min=train.meta_lr_final)
     start = time.perf_counter()
+    budget = None if train.max_minutes is None else 60.0 * train.max_minutes
     if log_path is not None:
         log_path.parent.mkdir(parents=True, exist_ok=True)
     log_file = log_path.open("w") if log_path is not None else nullcontext()
     bar = tqdm(range(1, train.iterations + 1), disable=not progress, desc="meta-train", unit="it")
     with log_file as log, bar:
         for iteration in bar:
+            elapsed = time.perf_counter() - start
+            done = max((iteration - 1) / train.iterations, elapsed / budget if budget else 0.0)
+            for group in optimizer.param_groups:
+                group["lr"] = cosine_rate(done, train.meta_lr, train.meta_lr_final)
             logging = iteration % train.log_every == 0 or iteration == train.iterations
             loss, extra = step_loss(logging)  # diagnostics only on iterations that log them
             value = meta_step(optimizer, loss, train.meta_grad_clip)
-            schedule.step()
-            if logging:
+            out_of_time = budget is not None and time.perf_counter() - start > budget
+            if logging or out_of_time:
                 record = {"iteration": iteration, "loss": value, **extra,
+                          "lr": optimizer.param_groups[0]["lr"],
                           "seconds": round(time.perf_counter() - start, 2)}
                 if log is not None:
                     log.write(json.dumps(record) + "\n")
                     log.flush()
                 bar.set_postfix(loss=f"{value:.4f}")
-            if iteration % train.save_every == 0 or iteration == train.iterations:
+            if iteration % train.save_every == 0 or iteration == train.iterations or out_of_time:
                 save(iteration)
+            if out_of_time:
+                bar.write(f"stopped at iteration {iteration}: --max-minutes {train.max_minutes}")
+                return
 
 
 def train_mil(

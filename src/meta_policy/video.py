@@ -19,12 +19,14 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import av
 import numpy as np
 
 from episodes import EpisodeError, read_episode
+
+if TYPE_CHECKING:
+    import av
 
 # A frame whose brightest pixel is at most this (of 255) shows nothing: a covered lens or
 # an unexposed sensor reads 0 plus a few levels of noise and compression ringing.
@@ -130,7 +132,10 @@ def _read_episode(path: Path, size: tuple[int, int]) -> tuple[np.ndarray, float 
 
 
 def _read_media(path: Path, size: tuple[int, int]) -> tuple[np.ndarray, float | None]:
-    """A video file's first video stream, decoded to RGB; stops at the first wrong frame."""
+    """A video file's first video stream, decoded to RGB; stops at the first wrong frame.
+    PyAV is imported here: reading episodes and logs (training) does not need it."""
+    import av
+
     try:
         with av.open(str(path)) as container:
             if not container.streams.video:

@@ -1,5 +1,6 @@
 """MIL meta-training: the meta-objective goes down, and checkpoints are complete."""
 import json
+import time
 
 import numpy as np
 import torch
@@ -8,7 +9,7 @@ from episodes import Dataset
 from metalearn.checkpoint import load_checkpoint
 from metalearn.maml import meta_step
 from meta_policy.config import MILConfig, TrainConfig
-from meta_policy.train import MILTrainer, metrics_path, train_mil
+from meta_policy.train import MILTrainer, metrics_path, outer_loop, train_mil
 
 
 def held_fixed_meta_loss(trainer: MILTrainer, batches: int = 4) -> float:
@@ -50,3 +51,21 @@ def test_train_mil_writes_checkpoint_manifest_and_log(tiny_reach, tmp_path):
     log = [json.loads(line) for line in metrics_path(out).read_text().splitlines()]
     assert [r["iteration"] for r in log] == [2, 4]
     assert all(np.isfinite(r["loss"]) and "unadapted_loss" in r for r in log)
+
+
+def test_outer_loop_anneals_on_the_clock_and_stops_when_time_is_up(tmp_path):
+    weight = torch.nn.Parameter(torch.ones(3))
+    optimizer = torch.optim.Adam([weight], lr=1.0)
+    saved = []
+    train = TrainConfig(iterations=10_000, meta_lr=1e-2, meta_lr_final=1e-4, log_every=10_000,
+                        max_minutes=0.5 / 60)
+
+    def step_loss(logging):
+        time.sleep(0.05)
+        return (weight ** 2).sum(), {}
+
+    outer_loop(step_loss, optimizer, train, tmp_path / "log.jsonl", saved.append, progress=False)
+    assert 5 <= saved[-1] < 20 and len(saved) == 1  # ~10 iterations of 0.05 s in 0.5 s
+    record = json.loads((tmp_path / "log.jsonl").read_text().splitlines()[-1])
+    assert record["iteration"] == saved[-1]
+    assert record["lr"] < 0.1 * train.meta_lr  # annealed by the clock, not by 10 of 10,000 steps

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The DAML push checkpoints, from nothing: a paired robot + human push dataset, then the
+# temporal-loss model on human videos, and the temporal and linear models on robot videos
+# (thesis Table 8), trained side by side on one GPU with the thesis-scale preset.
+#
+#   scripts/train-daml.sh DATA OUT MINUTES [TASKS] [extra `oneshot train daml` options]
+#
+# MINUTES is each model's wall-clock budget (the learning rate anneals on it). Run on a
+# machine with a GPU; for a CPU smoke run add `--device cpu --meta-batch 2`.
+set -euo pipefail
+data=$1 out=$2 minutes=$3 tasks=${4:-600}
+shift $(( $# < 4 ? $# : 4 ))
+python=${PYTHON:-python3}
+workers=$(( $(nproc) > 1 ? $(nproc) - 1 : 1 ))
+mkdir -p "$out"
+"$python" -m oneshot datagen push --out "$data" --tasks "$tasks" --demos-per-task 2 \
+  --workers "$workers" --seed 0 --no-progress
+train() {
+  local name=$1; shift
+  "$python" -m oneshot train daml --data "$data" --preset gpu --max-minutes "$minutes" \
+    --out "$out/$name" "$@" > "$out/$name.log" 2>&1
+}
+train daml-push-human --video-from human "$@" &
+train daml-push-video --video-from robot "$@" &
+train daml-push-video-linear --video-from robot --loss linear "$@" &
+wait
+tail -n 2 "$out"/*.metrics.jsonl
