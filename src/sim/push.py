@@ -314,28 +314,29 @@ class PushEnv(gym.Env):
         return None if value is None else np.array(value, float)
 
     def _draw_layout(self, rng: np.random.Generator) -> tuple[np.ndarray, ...] | None:
-        """One try at (goal, target, distractor); None if it breaks a layout rule."""
+        """One try at (goal, target, distractor); None if it breaks a layout rule.
+
+        Target and distractor are drawn alike, a push away from the goal and each clear of
+        the other's path, so that only the demonstration tells which to push: with the
+        distractor anywhere else the layout gave the target away (the object lined up with
+        the goal), and a DAML policy learnt to do without the demo (its loss without
+        adaptation fell to the adapted one within 2,500 iterations). Only the target also
+        needs room behind it for the pusher inside the working annulus; asking that of
+        both left almost no layouts, since two such starts crowd one corridor.
+        """
         target_r = self.look.target.footprint_radius
         distractor_r = self.look.distractor.footprint_radius
         goal = self._pinned("goal")
         goal = _polar(rng, GOAL_RADII, GOAL_BEARINGS) if goal is None else goal
         target = self._pinned("target_pos")
         if target is None:
-            outward = np.arctan2(*(goal - SHOULDER)[::-1])   # pushes point roughly this way
-            heading = outward + rng.uniform(-MAX_PUSH_ANGLE, MAX_PUSH_ANGLE)
-            u = np.array([np.cos(heading), np.sin(heading)])
-            target = goal - u * rng.uniform(*PUSH_DISTANCES)
-            radial = np.arctan2(*(target - SHOULDER)[::-1])
-            sideways = abs((heading - radial + np.pi) % (2 * np.pi) - np.pi)
-            approach = target - u * (target_r + APPROACH_ROOM)
-            if sideways > MAX_PUSH_ANGLE or not (_workable(target) and _workable(approach)):
+            target = _push_start(rng, goal)
+            if target is None or not _workable(_approach(target, goal, target_r)):
                 return None
-        else:
-            u = (goal - target) / max(float(np.linalg.norm(goal - target)), 1e-9)
-            approach = target - u * (target_r + APPROACH_ROOM)
+        approach = _approach(target, goal, target_r)
         distractor = self._pinned("distractor_pos")
         if distractor is None:
-            distractor = self._draw_distractor(rng, goal, approach, target_r + distractor_r)
+            distractor = self._draw_distractor(rng, goal, target, approach, target_r, distractor_r)
             if distractor is None:
                 return None
         if np.linalg.norm(distractor - target) <= target_r + distractor_r:
@@ -343,18 +344,23 @@ class PushEnv(gym.Env):
         return goal, target, distractor
 
     @staticmethod
-    def _draw_distractor(rng: np.random.Generator, goal: np.ndarray, approach: np.ndarray,
-                         radii: float) -> np.ndarray | None:
-        """A distractor position clear of the target's path and of the goal, or None.
+    def _draw_distractor(rng: np.random.Generator, goal: np.ndarray, target: np.ndarray,
+                         approach: np.ndarray, target_r: float,
+                         distractor_r: float) -> np.ndarray | None:
+        """A distractor start, off the target's path and the target off its own, or None.
 
         Drawn up to DISTRACTOR_TRIES times for one goal and target: a large target's
         goal/target pair is rare (its approach point must stay in the working annulus),
-        so redrawing the whole layout for every blocked corridor could exhaust
+        so redrawing the whole layout for every blocked path could exhaust
         MAX_LAYOUT_ATTEMPTS (measured: 1 layout in 20,000 draws for two 6 cm objects)."""
+        clear = target_r + distractor_r + CLEARANCE
         for _ in range(DISTRACTOR_TRIES):
-            distractor = _polar(rng, WORK_RADII, WORK_BEARINGS)
-            corridor = segment_distance(distractor, approach, goal)
-            if corridor > radii + CLEARANCE and np.linalg.norm(distractor - goal) > 0.2:
+            distractor = _push_start(rng, goal)
+            if distractor is None:
+                continue
+            own_path = _approach(distractor, goal, distractor_r)
+            if (segment_distance(distractor, approach, goal) > clear
+                    and segment_distance(target, own_path, goal) > clear):
                 return distractor
         return None
 
@@ -456,6 +462,25 @@ def _polar(rng: np.random.Generator, radii: tuple[float, float],
     """A point drawn uniformly in radius and bearing (degrees) about the shoulder."""
     radius, bearing = rng.uniform(*radii), np.radians(rng.uniform(*bearings))
     return SHOULDER + radius * np.array([np.cos(bearing), np.sin(bearing)])
+
+
+def _push_start(rng: np.random.Generator, goal: np.ndarray) -> np.ndarray | None:
+    """A start PUSH_DISTANCES from ``goal`` for a push pointing at most MAX_PUSH_ANGLE off
+    straight away from the shoulder, inside the working annulus; None for a draw that
+    breaks a rule."""
+    outward = np.arctan2(*(goal - SHOULDER)[::-1])
+    heading = outward + rng.uniform(-MAX_PUSH_ANGLE, MAX_PUSH_ANGLE)
+    start = goal - np.array([np.cos(heading), np.sin(heading)]) * rng.uniform(*PUSH_DISTANCES)
+    radial = np.arctan2(*(start - SHOULDER)[::-1])
+    sideways = abs((heading - radial + np.pi) % (2 * np.pi) - np.pi)
+    return start if sideways <= MAX_PUSH_ANGLE and _workable(start) else None
+
+
+def _approach(start: np.ndarray, goal: np.ndarray, radius: float) -> np.ndarray:
+    """Where the pusher stands to push an object of footprint ``radius`` from ``start``
+    towards ``goal``: APPROACH_ROOM behind the object."""
+    u = (goal - start) / max(float(np.linalg.norm(goal - start)), 1e-9)
+    return start - u * (radius + APPROACH_ROOM)
 
 
 def _workable(point: np.ndarray) -> bool:

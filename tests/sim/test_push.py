@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 
+from sim.geometry import segment_distance
 from sim.objects import UnknownObjectError, catalogue
 from sim.push import PushEnv, PushTask, task_from_dict
 from sim.push_expert import ArmPushExpert, HandPushExpert
@@ -99,14 +100,18 @@ def test_episode_lasts_100_steps_and_actions_are_clipped():
     env.close()
 
 
-def test_layouts_keep_the_distractor_off_the_path():
+def test_layouts_give_target_and_distractor_the_same_role():
+    """Both objects lie a push away from the goal, each off the other's path, so only the
+    demonstration says which one to push."""
     env = PushEnv(task=TASK)
     for seed in range(20):
         env.reset(seed=seed)
         target, goal = env.object_pos("target"), env.goal_pos
         distractor = env.object_pos("distractor")
-        assert 0.18 - 1e-9 <= np.linalg.norm(goal - target) <= 0.25 + 1e-9
-        assert np.linalg.norm(distractor - goal) > 0.2
+        for start in (target, distractor):
+            assert 0.18 - 1e-9 <= np.linalg.norm(goal - start) <= 0.25 + 1e-9
+        assert segment_distance(distractor, target, goal) > 0.1
+        assert segment_distance(target, distractor, goal) > 0.1
     env.close()
 
 
