@@ -199,6 +199,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(Path(args.checkpoint), Path(args.out), args.trials, args.seed)
 
 
+def cmd_run(args: argparse.Namespace) -> int:
+    from oneshot.run_policy import run
+
+    task = json.loads(args.task) if args.task else None
+    result = run(Path(args.policy), args.env, task, args.trials, args.seed,
+                 Path(args.video) if args.video else None)
+    if args.json:
+        _write_json(Path(args.json), result)
+    lo, hi = result["ci95"]
+    print(f"{args.policy} in the {result['env']} twin: success {result['success_rate']:.2f} "
+          f"(95% CI {lo:.2f}-{hi:.2f}) over {result['trials']} trials; {result['outcomes']}")
+    return 0
+
+
 def cmd_convert(args: argparse.Namespace) -> int:
     from adaptation_node.convert import convert, convert_dataset, task_argument
 
@@ -321,6 +335,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--trials", type=int, default=20)
     p.add_argument("--seed", type=int, default=7)
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("run", help="execute an adapted policy in a twin: run --policy ADAPTED --env push")
+    p.add_argument("--policy", required=True, help="an adapted policy written by `oneshot adapt`")
+    p.add_argument("--env", required=True, choices=["push", "reach"])
+    p.add_argument("--task", help="task as JSON (default: the task of the demo it adapted on)")
+    p.add_argument("--trials", type=int, default=10)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--video", help="write the first trial as mp4 here")
+    p.add_argument("--json", help="write the outcomes as JSON here")
+    p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("convert", help="ROS 2 logs of demonstrations -> an episode or a dataset")
     p.add_argument("--log", "--mcap", dest="logs", required=True, nargs="+",

@@ -91,12 +91,16 @@ def outcome(env: PushEnv, start: dict[str, np.ndarray]) -> str:
     return "control"
 
 
-def run_trial(env: PushEnv, actor: Actor, task: dict, seed: int) -> str:
-    """One trial of ``actor`` on ``task`` in a new layout; its outcome."""
+def run_trial(env: PushEnv, actor: Actor, task: dict, seed: int,
+              frames: list[np.ndarray] | None = None) -> str:
+    """One trial of ``actor`` on ``task`` in a new layout; its outcome. The camera images
+    the actor saw are appended to ``frames`` when given."""
     observation, _ = env.reset(seed=seed, options=FAMILIES["push"].reset_options(task))
     start = {body: env.object_pos(body) for body in ("target", "distractor")}
     done = False
     while not done:
+        if frames is not None:
+            frames.append(observation["image"])
         action = actor.act(observation["image"], observation["state"])
         observation, _, terminated, truncated, _ = env.step(action)
         done = terminated or truncated

@@ -1,4 +1,5 @@
-"""The `oneshot` CLI end to end, as a user runs it: separate processes, real files."""
+"""The `oneshot` CLI end to end, as a user runs it: separate processes, real files (MIL on the
+reach twin, DAML on the push twin)."""
 import json
 import os
 import subprocess
@@ -108,3 +109,77 @@ def test_expert_eval_refuses_zero_trials(tmp_path):
     result = oneshot("eval", "--suite", "push", "--expert", "--trials", "0",
                      "--json", str(tmp_path / "e.json"))
     assert result.returncode == 2 and "--trials must be at least 1" in result.stderr
+
+
+# -- DAML: train, adapt on a video, run, eval, demo ---------------------------------------
+
+DAML_SMALL = {"image_size": [32, 32], "conv_channels": [4, 4], "kernel_sizes": [3, 3],
+         "strides": [2, 2], "fc_hidden": [16, 16], "points_loss_channels": [4, 4],
+         "hidden_loss_channels": [4, 4], "loss_kernel": 3, "bias_transform_dim": 2}
+
+
+@pytest.fixture(scope="module")
+def daml(tiny_push, tmp_path_factory):
+    root = tmp_path_factory.mktemp("daml-cli")
+    (root / "small.json").write_text(json.dumps(DAML_SMALL))
+    done = oneshot("train", "daml", "--data", str(tiny_push), "--out", str(root / "daml"),
+                   "--iterations", "2", "--meta-batch", "2", "--video-frames", "4",
+                   "--demo-frames", "4", "--config", str(root / "small.json"))
+    assert done.returncode == 0, done.stderr
+    return root
+
+
+def human_video(tiny_push):
+    return tiny_push / "task_0000" / "human_000"
+
+
+def test_train_daml_writes_a_daml_checkpoint_with_its_command(daml):
+    config = json.loads((daml / "daml" / "config.json").read_text())
+    manifest = json.loads((daml / "daml" / "manifest.json").read_text())
+    assert config["kind"] == "daml" and config["policy"]["loss_kind"] == "temporal"
+    assert manifest["command"].startswith("oneshot train daml --data")
+    assert manifest["data"]["train_config"]["video_frames"] == 4
+
+
+def test_adapt_on_a_human_video_then_run_it_in_the_push_twin(daml, tiny_push, tmp_path):
+    done = oneshot("adapt", "--checkpoint", str(daml / "daml"), "--video",
+                   str(human_video(tiny_push)), "--out", str(tmp_path / "adapted"))
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "adapted" / "config.json").read_text())["kind"] == "daml-adapted"
+    done = oneshot("run", "--policy", str(tmp_path / "adapted"), "--env", "push", "--trials", "1",
+                   "--json", str(tmp_path / "run.json"), "--video", str(tmp_path / "run.mp4"))
+    assert done.returncode == 0, done.stderr
+    result = json.loads((tmp_path / "run.json").read_text())
+    assert result["trials"] == 1 and result["task"]["target"].startswith("train-")
+    assert (tmp_path / "run.mp4").stat().st_size > 0
+    wrong = oneshot("run", "--policy", str(tmp_path / "adapted"), "--env", "reach")
+    assert wrong.returncode == 2 and "run it with --env push" in wrong.stderr
+
+
+def test_adapt_refuses_a_bad_video_in_one_line(daml, tmp_path):
+    garbage = tmp_path / "clip.mp4"
+    garbage.write_bytes(b"not a video at all")
+    done = oneshot("adapt", "--checkpoint", str(daml / "daml"), "--video", str(garbage),
+                   "--out", str(tmp_path / "adapted"))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "not a readable video" in done.stderr and not (tmp_path / "adapted").exists()
+
+
+def test_eval_push_human_reports_failures_by_kind(daml, tmp_path):
+    done = oneshot("eval", "--checkpoint", str(daml / "daml"), "--suite", "push-human",
+                   "--trials", "2", "--trials-per-task", "2", "--json", str(tmp_path / "e.json"))
+    assert done.returncode == 0, done.stderr
+    result = json.loads((tmp_path / "e.json").read_text())
+    assert result["suite"] == "push-human" and result["method"] == "daml-temporal"
+    assert result["trials"] == 2 and result["split"] == "heldout"
+    assert result["successes"] + sum(result["failures"].values()) == 2
+
+
+def test_demo_tells_the_daml_story_and_writes_video(daml, tmp_path):
+    done = oneshot("demo", "--checkpoint", str(daml / "daml"), "--out", str(tmp_path),
+                   "--trials", "1")
+    assert done.returncode == 0, done.stderr
+    assert "human video recorded" in done.stdout and "held-out objects" in done.stdout
+    (run,) = tmp_path.iterdir()
+    assert (run / "demo_vs_rollout.mp4").stat().st_size > 0
+    assert json.loads((run / "human_video" / "meta.json").read_text())["demonstrator"] == "human"
