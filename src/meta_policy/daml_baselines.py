@@ -34,8 +34,8 @@ from meta_policy.config import VisionPolicyConfig
 from meta_policy.daml_config import ACTION_KINDS, DAMLConfig, DAMLTrainConfig
 from meta_policy.daml_data import (ClipSpec, DAMLBatch, PairSampler, augment_colour,
                                    channels_first, task_tensors)
-from meta_policy.daml_policy import (LOG_STD_MAX, LOG_STD_MIN, DAMLOutput, MixtureParams, bc_loss,
-                                     frames_to_input, select_action)
+from meta_policy.daml_policy import (DAMLOutput, bc_loss, frames_to_input, mixture_params,
+                                     select_action)
 from meta_policy.daml_train import clip_spec
 from meta_policy.data import all_states
 from meta_policy.policy import StateNorm
@@ -134,7 +134,7 @@ class VideoBaseline(nn.Module):
         head = self.action_head(hidden)
         if self.gripper_head is None:
             return DAMLOutput(points, hidden, pose, head, None, None)
-        mixture = _mixture(head, self.cfg.mixture_modes, self.cfg.action_dim)
+        mixture = mixture_params(head, self.cfg.mixture_modes, self.cfg.action_dim)
         return DAMLOutput(points, hidden, pose, None, mixture, self.gripper_head(hidden)[..., 0])
 
     def forward(self, video: torch.Tensor, frames: torch.Tensor, state: torch.Tensor) -> DAMLOutput:
@@ -177,15 +177,6 @@ def _fc_layers(in_features: int, hidden: tuple[int, ...]) -> nn.Sequential:
         layers += [nn.Linear(in_features, size), nn.LayerNorm(size), nn.ReLU()]
         in_features = size
     return nn.Sequential(*layers)
-
-
-def _mixture(head: torch.Tensor, modes: int, action_dim: int) -> MixtureParams:
-    """Mixture parameters from a head output [..., K(1 + 2A)], log std devs squashed into
-    DAML's range."""
-    logits, means, scales = head.split([modes, modes * action_dim, modes * action_dim], dim=-1)
-    log_stds = LOG_STD_MIN + (LOG_STD_MAX - LOG_STD_MIN) * torch.sigmoid(scales)
-    shape = (modes, action_dim)
-    return MixtureParams(logits, means.unflatten(-1, shape), log_stds.unflatten(-1, shape))
 
 
 def baseline_loss(model: VideoBaseline, batch: DAMLBatch,

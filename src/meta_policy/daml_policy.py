@@ -109,7 +109,8 @@ class DAMLPolicy(nn.Module):
         if self.gripper_head is None:
             actions, mixture, gripper = head, None, None
         else:
-            actions, mixture, gripper = None, self.mixture(head), self.gripper_head(hidden)[..., 0]
+            mixture = mixture_params(head, self.cfg.mixture_modes, self.cfg.action_dim)
+            actions, gripper = None, self.gripper_head(hidden)[..., 0]
         return _unflatten(DAMLOutput(points, hidden, pose, actions, mixture, gripper), lead)
 
     def control(self, x: torch.Tensor) -> torch.Tensor:
@@ -119,13 +120,6 @@ class DAMLPolicy(nn.Module):
         for layer, norm in zip(layers, self.fc_norms):
             x = torch.relu(norm(layer(x)))
         return x
-
-    def mixture(self, head: torch.Tensor) -> MixtureParams:
-        """Split the action head's output [N, K(1 + 2A)] into mixture parameters."""
-        k, a = self.cfg.mixture_modes, self.cfg.action_dim
-        logits, means, scales = head.split([k, k * a, k * a], dim=-1)
-        log_stds = LOG_STD_MIN + (LOG_STD_MAX - LOG_STD_MIN) * torch.sigmoid(scales)
-        return MixtureParams(logits, means.unflatten(-1, (k, a)), log_stds.unflatten(-1, (k, a)))
 
 
 def _unflatten(output: DAMLOutput, lead: torch.Size) -> DAMLOutput:
@@ -137,6 +131,15 @@ def _unflatten(output: DAMLOutput, lead: torch.Size) -> DAMLOutput:
     return output._replace(points=restore(output.points), hidden=restore(output.hidden),
                            pose=restore(output.pose), actions=restore(output.actions),
                            mixture=mixture, gripper_logit=restore(output.gripper_logit))
+
+
+def mixture_params(head: torch.Tensor, modes: int, action_dim: int) -> MixtureParams:
+    """Split an action head's output [..., K(1 + 2A)] into mixture parameters, the standard
+    deviations squashed into [e^LOG_STD_MIN, e^LOG_STD_MAX]."""
+    logits, means, scales = head.split([modes, modes * action_dim, modes * action_dim], dim=-1)
+    log_stds = LOG_STD_MIN + (LOG_STD_MAX - LOG_STD_MIN) * torch.sigmoid(scales)
+    shape = (modes, action_dim)
+    return MixtureParams(logits, means.unflatten(-1, shape), log_stds.unflatten(-1, shape))
 
 
 def mixture_log_prob(mixture: MixtureParams, actions: torch.Tensor) -> torch.Tensor:

@@ -84,7 +84,13 @@ def cmd_train_daml(args: argparse.Namespace) -> int:
     if args.loss:
         overrides["loss_kind"] = args.loss
     cfg = DAMLConfig.from_json({**cfg.to_json(), **overrides})
-    out = train_daml(Path(args.data), Path(args.out), cfg, train, _command())
+    if args.baseline:
+        from meta_policy.daml_baselines import VideoBaselineConfig, train_video_baseline
+
+        baseline = VideoBaselineConfig.from_daml(cfg, args.baseline)
+        out = train_video_baseline(Path(args.data), Path(args.out), baseline, train, _command())
+    else:
+        out = train_daml(Path(args.data), Path(args.out), cfg, train, _command())
     if int(os.environ.get("RANK", 0)) == 0:
         print(f"checkpoint written to {out}")
     return 0
@@ -164,17 +170,29 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+IMITATION_KINDS = {"daml": None, "daml-contextual": "contextual", "daml-da-lstm": "da-lstm"}
+
+
 def _evaluate_imitation(args: argparse.Namespace) -> dict:
+    """A push suite: DAML, or a baseline, chosen by the checkpoint's kind."""
     from oneshot.imitation_eval import DAMLMethod, ImitationEvalConfig, evaluate_imitation
 
     if args.checkpoint is None:
         raise ValueError(f"--suite {args.suite} needs --checkpoint")
     kind = _checkpoint_kind(args.checkpoint)
-    if kind != "daml":
+    if kind not in IMITATION_KINDS:
         raise ValueError(f"--suite {args.suite}: {args.checkpoint} is a {kind!r} checkpoint; "
-                         "the push suites evaluate 'daml' checkpoints")
+                         f"the push suites evaluate {sorted(IMITATION_KINDS)}")
+    if args.baseline and args.baseline != IMITATION_KINDS[kind]:
+        raise ValueError(f"--baseline {args.baseline}: {args.checkpoint} is a {kind!r} checkpoint")
+    if kind == "daml":
+        method = DAMLMethod(args.checkpoint, args.daml_steps)
+    else:
+        from meta_policy.daml_baselines import VideoBaselineMethod
+
+        method = VideoBaselineMethod(args.checkpoint)
     cfg = ImitationEvalConfig(args.suite, args.trials, args.trials_per_task or 5, args.seed)
-    return evaluate_imitation(DAMLMethod(args.checkpoint, args.daml_steps), cfg)
+    return evaluate_imitation(method, cfg)
 
 
 BENCHMARKS = ("sinusoid", "speed", "datagen", "ros")
@@ -287,6 +305,9 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--loss", choices=["temporal", "linear"],
                    help="learned adaptation loss (default temporal; linear = the ablation)")
     m.add_argument("--config", help="JSON file overriding fields of the DAML policy config")
+    m.add_argument("--baseline", choices=["contextual", "da-lstm"],
+                   help="train a baseline on the same data instead (same conv trunk, same "
+                        "supervision, no meta-learning; thesis Tables 6-8)")
     _add_dataclass_arguments(m, DAMLTrainConfig)
     m.set_defaults(func=cmd_train_daml)
 
@@ -302,7 +323,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval", help="one-shot success rate on an evaluation suite")
     p.add_argument("--suite", default="reach-heldout")
     p.add_argument("--checkpoint")
-    p.add_argument("--baseline", choices=["random", "contextual"])
+    p.add_argument("--baseline", choices=["random", "contextual", "da-lstm"],
+                   help="reach: random or contextual; push suites: the baseline the "
+                        "checkpoint holds (contextual or da-lstm)")
     p.add_argument("--expert", action="store_true",
                    help="the twin's scripted expert (--suite reach, push, place, sawyer-push, "
                         "or push-human, place-human, sawyer-push-human)")

@@ -183,3 +183,20 @@ def test_demo_tells_the_daml_story_and_writes_video(daml, tmp_path):
     (run,) = tmp_path.iterdir()
     assert (run / "demo_vs_rollout.mp4").stat().st_size > 0
     assert json.loads((run / "human_video" / "meta.json").read_text())["demonstrator"] == "human"
+
+
+@pytest.mark.parametrize("baseline", ["contextual", "da-lstm"])
+def test_baselines_train_on_the_same_data_and_evaluate_on_the_push_suites(daml, tiny_push, tmp_path,
+                                                                           baseline):
+    done = oneshot("train", "daml", "--baseline", baseline, "--data", str(tiny_push),
+                   "--out", str(tmp_path / baseline), "--iterations", "2", "--meta-batch", "2",
+                   "--video-frames", "4", "--demo-frames", "4", "--config", str(daml / "small.json"))
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / baseline / "config.json").read_text())["kind"] == f"daml-{baseline}"
+    done = oneshot("eval", "--checkpoint", str(tmp_path / baseline), "--suite", "push-video",
+                   "--baseline", baseline, "--trials", "1", "--json", str(tmp_path / "e.json"))
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "e.json").read_text())["method"] == baseline
+    mismatch = oneshot("eval", "--checkpoint", str(daml / "daml"), "--suite", "push-video",
+                       "--baseline", baseline, "--trials", "1", "--json", str(tmp_path / "x.json"))
+    assert mismatch.returncode == 2 and "is a 'daml' checkpoint" in mismatch.stderr
