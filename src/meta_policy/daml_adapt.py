@@ -28,7 +28,8 @@ from metalearn.maml import params_of
 from meta_policy.daml_config import DAMLConfig
 from meta_policy.daml_data import channels_first
 from meta_policy.daml_policy import DAMLPolicy, select_action
-from meta_policy.daml_train import DAMLObjective, checkpoint_config, per_task
+from meta_policy.adaptation_loss import inner_objective
+from meta_policy.daml_train import DAMLObjective, checkpoint_config
 from meta_policy.video import Video, clip_indices, load_video
 
 ACTION_SAMPLES = 100  # L6950
@@ -115,12 +116,15 @@ def adapt(model: MetaTrainedDAML, video: Video | str | Path, version: int = 1,
         video = load_video(video, tuple(cfg.image_size))
     clip = channels_first(video.frames[clip_indices(len(video.frames), model.clip_frames, None)])
     start = time.perf_counter()
-    with torch.enable_grad():
-        theta = per_task(params_of(model.objective.policy), 1)
-        phi = model.objective.adapt(theta, clip[None], create_graph=False, steps=steps)
+    objective = model.objective
+    with torch.enable_grad():  # one video: no task dimension, so no vmap
+        phi = objective.inner.adapt(
+            params_of(objective.policy),
+            lambda p: inner_objective(objective.policy, p, objective.learned_loss, clip),
+            create_graph=False, steps=steps)
     network = DAMLPolicy(cfg)
-    network.load_state_dict({**model.objective.policy.state_dict(),
-                             **{name: value[0].detach() for name, value in phi.items()}})
+    network.load_state_dict({**objective.policy.state_dict(),
+                             **{name: value.detach() for name, value in phi.items()}})
     seconds = time.perf_counter() - start
     source = {"checkpoint": str(model.path), "video": video.source, "adapt_seconds": seconds,
               "adapt_steps": steps or cfg.inner_steps, "clip_frames": model.clip_frames}
