@@ -1,8 +1,8 @@
 """Demonstrations as tensors, and the task sampling of the meta-trainers.
 
-MIL's meta-training step needs two demonstrations of one task: the inner loss is fitted on
-one and the outer loss measured on the other (Algorithm 9, L2826). Frames are sampled
-from each demo per step to keep a meta-step cheap on a CPU.
+MIL's meta-training step needs two robot demonstrations of one task: the inner loss is
+fitted on one and the outer loss measured on the other (Algorithm 9, L2826). Frames are
+sampled from each demo per step to keep a meta-step cheap on a CPU.
 """
 from __future__ import annotations
 
@@ -73,21 +73,27 @@ def load_demo(
 
 
 class TaskSampler:
-    """Draws meta-batches of tasks and pairs of distinct demos of a task from a Dataset."""
+    """Draws meta-batches of tasks and pairs of distinct robot demos of a task from a Dataset.
+
+    Only robot demos count: MIL's inner and outer losses both need actions (Algorithm 9),
+    and a paired dataset (the push twin's) also holds human demos without them. Tasks with
+    fewer than two robot demos are left out.
+    """
 
     def __init__(self, dataset: Dataset, rng: np.random.Generator) -> None:
         self.dataset = dataset
         self.rng = rng
-        self.task_ids = [t for t in dataset.task_ids if len(dataset.episodes_of(t)) >= 2]
+        self.robot_demos = {t: robot_demos(dataset.episodes_of(t)) for t in dataset.task_ids}
+        self.task_ids = [t for t, demos in self.robot_demos.items() if len(demos) >= 2]
         if not self.task_ids:
-            raise ValueError(f"dataset {dataset.root} has no task with two or more demos")
+            raise ValueError(f"dataset {dataset.root} has no task with two or more robot demos")
 
     def tasks(self, n: int) -> list[int]:
         replace = n > len(self.task_ids)
         return [int(t) for t in self.rng.choice(self.task_ids, size=n, replace=replace)]
 
     def demo_pair(self, task_id: int) -> tuple[EpisodeReader, EpisodeReader]:
-        episodes = self.dataset.episodes_of(task_id)
+        episodes = self.robot_demos[task_id]
         i, j = self.rng.choice(len(episodes), size=2, replace=False)
         return episodes[i], episodes[j]
 
@@ -110,6 +116,11 @@ class TaskSampler:
             torch.from_numpy(np.asarray(episode.state[index], dtype=np.float32)),
             torch.from_numpy(np.asarray(episode.actions[index], dtype=np.float32)),
         )
+
+
+def robot_demos(episodes: list[EpisodeReader]) -> list[EpisodeReader]:
+    """The episodes that record actions (a human demo's `actions` is None)."""
+    return [episode for episode in episodes if episode.actions is not None]
 
 
 def all_states(dataset: Dataset, max_episodes: int = 200) -> torch.Tensor:
