@@ -5,7 +5,7 @@ dataclasses, and a mismatch between a checkpoint and the code is caught field by
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 
@@ -56,6 +56,44 @@ class MILConfig(VisionPolicyConfig):
     # instead of on output biases that do not transfer to a new scene: with all parameters
     # adapted, post-adaptation loss stayed at the unadapted loss for 3.5k iterations.
     adapt_prefixes: tuple[str, ...] = ("trunk.", "keypoints.")
+    # Two-head architecture (L2861-L2910): the inner loss is ||W h_t + b - a_t||^2 of a
+    # separate pre-update head (W, b) on the last hidden layer h, the outer loss the usual
+    # action head's; both heads are meta-learned, neither is adapted. Off for mil-reach.
+    two_head: bool = False
+    # A learned image-sized input channel (one more conv input), adapted like z: the push
+    # net's "additional bias transformation concatenated to the image" (L6838-L6840).
+    image_bias_transform: bool = False
+
+    @classmethod
+    def for_push(cls, **overrides: Any) -> "MILConfig":
+        """The simulated pushing network of B.2.2 (L6834-L6842) on the push twin.
+
+        Kept from the thesis: 4 strided conv layers of 5x5 filters -> spatial soft-argmax
+        -> 3 FC x 200; one inner step with the inner gradient clipped to [-10, 10]; bias
+        transformation of 20 and the image-sized bias transformation (L6837-L6840); two
+        heads, which the thesis found important here (L6841-L6842). Every parameter of the
+        trunk and FC layers is adapted, as in the thesis (the two heads are meta-learned
+        only, see `make_inner_loop`).
+        Changed for the twin and two CPU cores: 64x64 images (the twin renders 64x64, not
+        125x125); strides (2, 2, 2, 1), since a fourth stride-2 layer would leave a 4x4
+        map to place feature points on; the last layer has 32 filters, as DAMLConfig's push
+        net, so both methods see the same 32 feature points (two look-alike objects, the
+        goal and the arm); the twin's 21-D state (7 joint angles, 7 velocities, pusher
+        position + quaternion) and 7 joint torques. Inner rates are meta-learned per
+        parameter (Meta-SGD, as mil-reach) from 0.1, not the thesis's alpha = 0.01: that
+        alpha steps on the authors' loss, which their released code scales by a constant
+        (50^2 on the squared error for push), while ours is the plain mean squared error;
+        0.1 is where mil-reach starts too (thesis alpha 0.001 there). The meta-batch of 15
+        (L6836-L6837) is a TrainConfig setting (`--meta-batch 15`).
+        """
+        push = cls(
+            image_size=(64, 64), state_dim=21, action_dim=7,
+            conv_channels=(16, 16, 16, 32), kernel_sizes=(5, 5, 5, 5), strides=(2, 2, 2, 1),
+            fc_hidden=(200, 200, 200), bias_transform_dim=20, inner_steps=1, inner_lr=0.1,
+            inner_lr_mode="per_param", inner_grad_clip=10.0, adapt_prefixes=(),
+            two_head=True, image_bias_transform=True,
+        )
+        return replace(push, **overrides)
 
 
 @dataclass

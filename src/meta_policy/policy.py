@@ -2,16 +2,27 @@
 
 Strided convolutions with layer norm and ReLU -> spatial soft-argmax feature points ->
 concatenated with the normalised robot state -> a bias-transformed first FC layer -> FC
-layers -> action. Every parameter is adapted by the inner loop, the bias-transformation
-vector included (it is "treated the same as other parameters", L2970).
+layers -> last hidden layer h -> action head. The inner loop adapts the parameters that
+`MILConfig.adapt_prefixes` names, the bias-transformation vector included (it is "treated
+the same as other parameters", L2970).
+
+Options of `MILConfig` for the push network (B.2.2, L6834-L6842):
+- `two_head`: a second, pre-update linear head on h whose output defines the inner loss
+  ||W h_t + b - a_t||^2 (L2861-L2910); `forward(..., head="pre_update")` returns it.
+- `image_bias_transform`: a learned image-sized channel concatenated to every camera
+  frame before the first convolution (L6838-L6840), a bias transformation of the input.
 """
 from __future__ import annotations
+
+from typing import Literal
 
 import torch
 from torch import nn
 
 from metalearn.layers import BiasTransform, ConvTrunk, SpatialSoftArgmax, mlp
 from meta_policy.config import MILConfig
+
+Head = Literal["action", "pre_update"]
 
 
 def image_to_input(images: torch.Tensor) -> torch.Tensor:
@@ -36,19 +47,53 @@ class StateNorm(nn.Module):
 
 
 class MILPolicy(nn.Module):
-    """f(o_t) -> a_t for one-shot imitation; `forward` takes raw frames and robot state."""
+    """f(o_t) -> a_t for one-shot imitation; `forward` takes raw frames and robot state.
+
+    `head` is the FC stack whose last layer is the action output (module names kept from
+    the first MIL checkpoints, so `checkpoints/mil-reach` loads unchanged); `pre_head`
+    exists only with `cfg.two_head`, `image_bias` only with `cfg.image_bias_transform`.
+    """
 
     def __init__(self, cfg: MILConfig) -> None:
         super().__init__()
         self.cfg = cfg
-        self.trunk = ConvTrunk(3, cfg.conv_channels, cfg.kernel_sizes, cfg.strides)
+        extra = 1 if cfg.image_bias_transform else 0
+        self.trunk = ConvTrunk(3 + extra, cfg.conv_channels, cfg.kernel_sizes, cfg.strides)
+        if cfg.image_bias_transform:
+            width, height = cfg.image_size
+            # zero at the start, like z (see BiasTransform): the first conv's weights on this
+            # channel are random, so the inner and outer gradients still reach it
+            self.image_bias = nn.Parameter(torch.zeros(1, height, width))
         self.keypoints = SpatialSoftArgmax(cfg.keypoint_temperature)
         self.state_norm = StateNorm(cfg.state_dim)
         features = 2 * cfg.conv_channels[-1] + cfg.state_dim
         self.fc_in = BiasTransform(features, cfg.fc_hidden[0], cfg.bias_transform_dim)
         self.head = mlp(cfg.fc_hidden[0], cfg.fc_hidden[1:], cfg.action_dim)
+        self.pre_head = nn.Linear(cfg.fc_hidden[-1], cfg.action_dim) if cfg.two_head else None
 
-    def forward(self, images: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
-        points = self.keypoints(self.trunk(image_to_input(images)))
+    def forward(self, images: torch.Tensor, state: torch.Tensor, head: Head = "action") -> torch.Tensor:
+        """Actions [N, action_dim] of frames [N,H,W,3] (uint8) and states [N, state_dim];
+        ``head="pre_update"`` gives the two-head inner loss's W h_t + b instead."""
+        hidden = self.last_hidden(images, state)
+        if head == "action":
+            return self.head[-1](hidden)
+        if head == "pre_update" and self.pre_head is not None:
+            return self.pre_head(hidden)
+        raise ValueError(f"MILPolicy has no {head!r} head (two_head={self.cfg.two_head})")
+
+    def last_hidden(self, images: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
+        """The last hidden layer h [N, fc_hidden[-1]] that both heads read (L2870-L2875)."""
+        x = image_to_input(images)
+        if self.cfg.image_bias_transform:
+            x = torch.cat([x, self.image_bias.expand(x.shape[0], *self.image_bias.shape)], dim=1)
+        points = self.keypoints(self.trunk(x))
         hidden = torch.relu(self.fc_in(torch.cat([points, self.state_norm(state)], dim=-1)))
-        return self.head(hidden)
+        return self.head[:-1](hidden)
+
+    def meta_only_prefixes(self) -> tuple[str, ...]:
+        """Parameters the inner loop must not adapt: with two heads, both heads (L2864-L2867:
+        the pre-update head is not used after the update, the post-update head is not
+        updated with the demonstration). Without, none."""
+        if not self.cfg.two_head:
+            return ()
+        return ("pre_head.", f"head.{len(self.head) - 1}.")

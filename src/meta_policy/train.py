@@ -1,9 +1,10 @@
 """Meta-training of the MIL policy (thesis Algorithm 9, L2826), and the shared outer loop.
 
-For each task of a meta-batch, two demos are drawn: the inner loop adapts the policy by
-behaviour cloning on frames of the first (Eq. 19), and the adapted policy's behaviour
-cloning loss on frames of the second is the meta-objective. Adam updates the initial
-parameters and the learned inner rates; the meta-gradient is clipped element-wise.
+For each task of a meta-batch, two robot demos are drawn: the inner loop adapts the policy
+on frames of the first (behaviour cloning, Eq. 19, or the two-head learned loss, Eq. 20),
+and the adapted policy's behaviour cloning loss on frames of the second is the
+meta-objective (Eq. 21). Adam updates the initial parameters and the learned inner rates;
+the meta-gradient is clipped element-wise.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import time
 from contextlib import nullcontext
 from dataclasses import asdict
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -34,7 +35,25 @@ def bc_loss(policy: torch.nn.Module, params: Params, demo: Demo) -> torch.Tensor
     return F.mse_loss(predicted, demo.actions)
 
 
+def inner_loss(policy: MILPolicy, params: Params, demo: Demo) -> torch.Tensor:
+    """The loss the inner step descends on one demo.
+
+    Single head: behaviour cloning (Eq. 19). Two heads: the learned loss of Eq. 20,
+    ||W h_t + b - a_t||^2 with (W, b) the pre-update head (L2876-L2890), averaged over
+    frames and action dimensions like `bc_loss` so both have the same scale for the inner
+    rate. MIL adapts from a robot demo, so the actions stay in the loss. (W, b) are
+    meta-learned through the inner gradient only, so they need second-order MAML: with
+    `first_order` they get no meta-gradient and stay at their initialisation.
+    """
+    if not policy.cfg.two_head:
+        return bc_loss(policy, params, demo)
+    predicted = functional(policy, params, demo.frames, demo.state, head="pre_update")
+    return F.mse_loss(predicted, demo.actions)
+
+
 def make_inner_loop(policy: MILPolicy) -> InnerLoop:
+    """The inner loop over the parameters `cfg.adapt_prefixes` names (all when empty),
+    minus the two heads of the two-head architecture (`MILPolicy.meta_only_prefixes`)."""
     cfg = policy.cfg
     inner = InnerConfig(
         steps=cfg.inner_steps,
@@ -44,18 +63,41 @@ def make_inner_loop(policy: MILPolicy) -> InnerLoop:
         first_order=cfg.first_order,
     )
     prefixes = tuple(cfg.adapt_prefixes)
-    adapt_filter = (lambda name: name.startswith(prefixes)) if prefixes else None
-    return InnerLoop(inner, params_of(policy), adapt_filter)
+    fixed = policy.meta_only_prefixes()
+
+    def adapted(name: str) -> bool:
+        return (not prefixes or name.startswith(prefixes)) and not name.startswith(fixed)
+
+    return InnerLoop(inner, params_of(policy), adapted)
 
 
 def adapt_on_demo(
     policy: MILPolicy, inner: InnerLoop, params: Params, demo: Demo,
     create_graph: bool | None = None, steps: int | None = None, rate_scale: float = 1.0,
 ) -> Params:
-    """phi = theta - alpha * grad BC(theta, demo): the one-shot adaptation of MIL (with
+    """phi = theta - alpha * grad L_inner(theta, demo): the one-shot adaptation of MIL (with
     ``steps`` such steps, rates times ``rate_scale``, at test time)."""
-    return inner.adapt(params, lambda p: bc_loss(policy, p, demo), create_graph=create_graph,
-                       steps=steps, rate_scale=rate_scale)
+    return adapt_on_demos(policy, inner, params, [demo], create_graph, steps, rate_scale)
+
+
+def adapt_on_demos(
+    policy: MILPolicy, inner: InnerLoop, params: Params, demos: Sequence[Demo],
+    create_graph: bool | None = None, steps: int | None = None, rate_scale: float = 1.0,
+) -> Params:
+    """K-shot adaptation by averaging the inner gradients of K demos (thesis L3183-L3186:
+    5-shot MIL "averaged the gradient" of a policy meta-trained for one shot).
+
+    Each step descends the mean of the per-demo inner losses, whose gradient is the mean
+    of the per-demo gradients; the inner clip then applies to that mean, as it does to one
+    demo's gradient. Demos may differ in length: each is averaged over its own frames.
+    """
+    if not demos:
+        raise ValueError("adapt_on_demos needs at least one demo")
+
+    def loss(p: Params) -> torch.Tensor:
+        return torch.stack([inner_loss(policy, p, demo) for demo in demos]).mean()
+
+    return inner.adapt(params, loss, create_graph=create_graph, steps=steps, rate_scale=rate_scale)
 
 
 def mil_checkpoint_tensors(policy: MILPolicy, inner: InnerLoop) -> dict[str, torch.Tensor]:

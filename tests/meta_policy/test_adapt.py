@@ -7,7 +7,7 @@ import pytest
 
 from episodes import Dataset, EpisodeError
 from metalearn.checkpoint import CheckpointError
-from meta_policy.adapt import AdaptConfig, AdaptedPolicy, adapt, load_mil
+from meta_policy.adapt import AdaptConfig, AdaptedPolicy, adapt, adapt_k_shot, load_mil
 from meta_policy.config import MILConfig, TrainConfig
 from meta_policy.data import DemoError
 from meta_policy.train import train_mil
@@ -100,3 +100,53 @@ def test_checkpoint_whose_config_does_not_match_its_weights_is_refused(checkpoin
     (broken / "config.json").write_text(json.dumps(config))
     with pytest.raises(CheckpointError, match="fc_in"):
         load_mil(broken)
+
+
+@pytest.fixture(scope="module")
+def push_checkpoint(tiny_push, tmp_path_factory):
+    out = tmp_path_factory.mktemp("ckpt") / "mil-push"
+    train_mil(tiny_push, out, MILConfig.for_push(image_size=(32, 32), fc_hidden=(40, 40, 40)),
+              TrainConfig(iterations=2, meta_batch=2, frames_per_demo=5), ["test"], progress=False)
+    return out
+
+
+def push_demos(tiny_push, demonstrator):
+    dataset = Dataset(tiny_push)
+    return [e for t in dataset.task_ids for e in dataset.episodes_of(t)
+            if e.demonstrator == demonstrator]
+
+
+def push_observation():
+    return np.full((32, 32, 3), 90, np.uint8), np.linspace(-1, 1, 21, dtype=np.float32)
+
+
+def test_k_shot_on_two_copies_of_a_demo_is_one_shot_on_it(push_checkpoint, tiny_push):
+    model = load_mil(push_checkpoint)
+    first, second = push_demos(tiny_push, "robot")[:2]
+    one = adapt(model, first.path)
+    twice = adapt_k_shot(model, [first.path, first.path])
+    pair = adapt_k_shot(model, [first, second])
+    image, state = push_observation()
+    np.testing.assert_allclose(twice.act(image, state), one.act(image, state), atol=1e-5)
+    assert not np.allclose(pair.act(image, state), one.act(image, state), atol=1e-5)
+    assert pair.source["demos"] == [str(first.path), str(second.path)]
+    assert pair.act(image, state).shape == (7,)
+
+
+def test_push_human_demo_is_refused_for_mil(push_checkpoint, tiny_push):
+    model = load_mil(push_checkpoint)
+    robot, human = push_demos(tiny_push, "robot")[0], push_demos(tiny_push, "human")[0]
+    with pytest.raises(DemoError, match="no actions"):
+        adapt_k_shot(model, [robot, human])
+
+
+def test_adapted_policy_saved_before_the_two_head_fields_still_matches(checkpoint, demo_copy,
+                                                                       tmp_path):
+    adapt(load_mil(checkpoint), demo_copy).save(tmp_path / "adapted", ["test"])
+    config_file = tmp_path / "adapted" / "config.json"
+    config = json.loads(config_file.read_text())
+    for key in ("two_head", "image_bias_transform"):
+        del config["policy"][key]
+    config_file.write_text(json.dumps(config))
+    again = AdaptedPolicy.load(tmp_path / "adapted", expected=MILConfig(image_size=(32, 32)))
+    assert not again.cfg.two_head

@@ -69,3 +69,34 @@ def test_outer_loop_anneals_on_the_clock_and_stops_when_time_is_up(tmp_path):
     record = json.loads((tmp_path / "log.jsonl").read_text().splitlines()[-1])
     assert record["iteration"] == saved[-1]
     assert record["lr"] < 0.1 * train.meta_lr  # annealed by the clock, not by 10 of 10,000 steps
+
+
+def tiny_push_config() -> MILConfig:
+    """The push network at the fixture's 32x32, with narrower FC layers to stay quick."""
+    return MILConfig.for_push(image_size=(32, 32), fc_hidden=(40, 40, 40))
+
+
+def test_two_head_meta_training_learns_both_heads_and_adapts_neither(tiny_push):
+    trainer = MILTrainer(tiny_push_config(), TrainConfig(meta_batch=2, frames_per_demo=6),
+                         Dataset(tiny_push))
+    last = f"head.{len(trainer.policy.head) - 1}."
+    assert not any(k.startswith(("param_rates.pre_head", "param_rates." + last.replace(".", "__")))
+                   for k in trainer.inner.state_dict())
+    heads = {k: v.detach().clone() for k, v in trainer.policy.state_dict().items()
+             if k.startswith(("pre_head.", last))}
+    meta_step(trainer.optimizer, trainer.meta_loss()[0], 20.0)
+    after = trainer.policy.state_dict()
+    assert len(heads) == 4 and all(not torch.equal(v, after[k]) for k, v in heads.items())
+
+
+def test_train_mil_on_paired_push_data_writes_a_loadable_checkpoint(tiny_push, tmp_path):
+    out = tmp_path / "mil-push"
+    train_mil(tiny_push, out, tiny_push_config(),
+              TrainConfig(iterations=3, meta_batch=2, frames_per_demo=6, log_every=3),
+              ["oneshot", "train", "mil"], progress=False)
+    tensors, config, manifest = load_checkpoint(out)
+    assert config["policy"]["two_head"] and config["policy"]["state_dim"] == 21
+    assert {"policy.pre_head.weight", "policy.image_bias", "inner.param_rates.image_bias"} <= set(tensors)
+    assert manifest["data"]["family"] == "push" and manifest["data"]["iterations"] == 3
+    log = [json.loads(line) for line in metrics_path(out).read_text().splitlines()]
+    assert [r["iteration"] for r in log] == [3] and np.isfinite(log[0]["loss"])
