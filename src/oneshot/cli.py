@@ -55,12 +55,15 @@ def cmd_datagen(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     from meta_policy.config import ContextualConfig, MILConfig, TrainConfig
 
+    from episodes import Dataset
+
     train = TrainConfig(**_given(args, TrainConfig))
     overrides = json.loads(Path(args.config).read_text()) if args.config else {}
     if args.method == "mil":
         from meta_policy.train import train_mil
 
-        cfg = MILConfig.from_json({**MILConfig().to_json(), **overrides})
+        base = MILConfig.for_push() if Dataset(args.data).family == "push" else MILConfig()
+        cfg = MILConfig.from_json({**base.to_json(), **overrides})
         train_mil(Path(args.data), Path(args.out), cfg, train, _command())
     else:
         from meta_policy.baselines import train_contextual
@@ -170,7 +173,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-IMITATION_KINDS = {"daml": None, "daml-contextual": "contextual", "daml-da-lstm": "da-lstm"}
+IMITATION_KINDS = {"daml": None, "daml-contextual": "contextual", "daml-da-lstm": "da-lstm",
+                   "mil": None}
 
 
 def _evaluate_imitation(args: argparse.Namespace) -> dict:
@@ -185,8 +189,17 @@ def _evaluate_imitation(args: argparse.Namespace) -> dict:
                          f"the push suites evaluate {sorted(IMITATION_KINDS)}")
     if args.baseline and args.baseline != IMITATION_KINDS[kind]:
         raise ValueError(f"--baseline {args.baseline}: {args.checkpoint} is a {kind!r} checkpoint")
+    if (kind == "mil") != (args.suite == "push-robot"):
+        raise ValueError(f"--suite {args.suite} evaluates "
+                         f"{'mil' if args.suite == 'push-robot' else 'daml'} checkpoints "
+                         f"(a robot demo with actions is MIL's, a video DAML's); "
+                         f"{args.checkpoint} is {kind!r}")
     if kind == "daml":
         method = DAMLMethod(args.checkpoint, args.daml_steps)
+    elif kind == "mil":
+        from oneshot.evaluate import MILMethod
+
+        method = MILMethod(args.checkpoint, _adapt_config(args))
     else:
         from meta_policy.daml_baselines import VideoBaselineMethod
 

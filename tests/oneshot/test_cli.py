@@ -200,3 +200,22 @@ def test_baselines_train_on_the_same_data_and_evaluate_on_the_push_suites(daml, 
     mismatch = oneshot("eval", "--checkpoint", str(daml / "daml"), "--suite", "push-video",
                        "--baseline", baseline, "--trials", "1", "--json", str(tmp_path / "x.json"))
     assert mismatch.returncode == 2 and "is a 'daml' checkpoint" in mismatch.stderr
+
+
+def test_mil_trains_on_push_robot_demos_and_runs_the_push_robot_suite(tiny_push, tmp_path):
+    small = {"image_size": [32, 32], "conv_channels": [4, 4], "kernel_sizes": [3, 3],
+             "strides": [2, 2], "fc_hidden": [16, 16], "bias_transform_dim": 2}
+    (tmp_path / "small.json").write_text(json.dumps(small))
+    done = oneshot("train", "mil", "--data", str(tiny_push), "--out", str(tmp_path / "mil"),
+                   "--iterations", "2", "--meta-batch", "2", "--frames-per-demo", "4",
+                   "--config", str(tmp_path / "small.json"))
+    assert done.returncode == 0, done.stderr
+    policy = json.loads((tmp_path / "mil" / "config.json").read_text())["policy"]
+    assert policy["state_dim"] == 21 and policy["two_head"]  # the push preset, from the data
+    done = oneshot("eval", "--checkpoint", str(tmp_path / "mil"), "--suite", "push-robot",
+                   "--trials", "1", "--json", str(tmp_path / "e.json"))
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "e.json").read_text())["method"] == "mil"
+    refused = oneshot("eval", "--checkpoint", str(tmp_path / "mil"), "--suite", "push-human",
+                      "--trials", "1", "--json", str(tmp_path / "x.json"))
+    assert refused.returncode == 2 and "evaluates daml checkpoints" in refused.stderr
