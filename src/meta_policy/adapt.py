@@ -21,9 +21,8 @@ import torch
 
 from episodes import EpisodeReader, read_episode
 from metalearn.checkpoint import (
-    CheckpointError,
     check_config,
-    load_checkpoint,
+    load_kind,
     load_state,
     make_manifest,
     save_checkpoint,
@@ -68,9 +67,7 @@ def _with_prefix(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, tor
 def load_mil(path: str | Path) -> MetaTrainedMIL:
     """Load a checkpoint written by `oneshot train mil`; a wrong kind or layout is a CheckpointError."""
     path = Path(path)
-    tensors, config, manifest = load_checkpoint(path)
-    if config.get("kind") != "mil":
-        raise CheckpointError(f"{path / 'config.json'}: kind is {config.get('kind')!r}, expected 'mil'")
+    tensors, config, manifest = load_kind(path, "mil")
     cfg = MILConfig.from_json(config["policy"])
     policy = MILPolicy(cfg)
     inner = make_inner_loop(policy)
@@ -107,10 +104,7 @@ class AdaptedPolicy:
     def load(cls, path: str | Path, expected: MILConfig | None = None) -> "AdaptedPolicy":
         """Load an adapted policy; with `expected`, refuse one built for another network."""
         path = Path(path)
-        tensors, config, manifest = load_checkpoint(path)
-        if config.get("kind") != "mil-adapted":
-            raise CheckpointError(
-                f"{path / 'config.json'}: kind is {config.get('kind')!r}, expected 'mil-adapted'")
+        tensors, config, manifest = load_kind(path, "mil-adapted")
         if expected is not None:  # fields added since it was saved take their defaults
             saved = {**MILConfig().to_json(), **config["policy"]}
             check_config(expected.to_json(), saved, source=str(path))

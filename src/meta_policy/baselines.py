@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from episodes import Dataset, EpisodeReader
-from metalearn.checkpoint import CheckpointError, load_checkpoint, load_state, make_manifest, save_checkpoint
+from metalearn.checkpoint import load_kind, load_state, make_manifest, save_checkpoint
 from metalearn.layers import ConvTrunk, SpatialSoftArgmax, mlp
 from meta_policy.config import ContextualConfig, TrainConfig
 from meta_policy.data import Demo, TaskSampler, all_states, load_demo
@@ -111,9 +111,7 @@ def train_contextual(
 
 def load_contextual(path: str | Path) -> ContextualPolicy:
     path = Path(path)
-    tensors, config, _ = load_checkpoint(path)
-    if config.get("kind") != "contextual":
-        raise CheckpointError(f"{path / 'config.json'}: kind is {config.get('kind')!r}, expected 'contextual'")
+    tensors, config, _ = load_kind(path, "contextual")
     network = ContextualPolicy(ContextualConfig.from_json(config["policy"]))
     load_state(network, tensors, source=str(path))
     return network.eval()

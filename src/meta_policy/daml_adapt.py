@@ -17,9 +17,8 @@ import numpy as np
 import torch
 
 from metalearn.checkpoint import (
-    CheckpointError,
     check_config,
-    load_checkpoint,
+    load_kind,
     load_state,
     make_manifest,
     save_checkpoint,
@@ -57,9 +56,7 @@ class MetaTrainedDAML:
 def load_daml(path: str | Path) -> MetaTrainedDAML:
     """Load a checkpoint of ``oneshot train daml``; a wrong kind or layout is a CheckpointError."""
     path = Path(path)
-    tensors, config, manifest = load_checkpoint(path)
-    if config.get("kind") != "daml":
-        raise CheckpointError(f"{path / 'config.json'}: kind is {config.get('kind')!r}, expected 'daml'")
+    tensors, config, manifest = load_kind(path, "daml")
     objective = DAMLObjective(DAMLConfig.from_json(config["policy"]))
     load_state(objective, tensors, source=str(path))
     return MetaTrainedDAML(objective.eval(), path, manifest)
@@ -93,10 +90,7 @@ class AdaptedDAML:
     def load(cls, path: str | Path, expected: DAMLConfig | None = None) -> "AdaptedDAML":
         """Load an adapted policy; with ``expected``, refuse one built for another network."""
         path = Path(path)
-        tensors, config, manifest = load_checkpoint(path)
-        if config.get("kind") != "daml-adapted":
-            raise CheckpointError(
-                f"{path / 'config.json'}: kind is {config.get('kind')!r}, expected 'daml-adapted'")
+        tensors, config, manifest = load_kind(path, "daml-adapted")
         if expected is not None:
             check_config(expected.to_json(), config["policy"], source=str(path))
         network = DAMLPolicy(DAMLConfig.from_json(config["policy"]))
@@ -108,8 +102,9 @@ def adapt(model: MetaTrainedDAML, video: Video | str | Path, version: int = 1,
           steps: int | None = None) -> AdaptedDAML:
     """Adapt ``model`` on one video: a path (checked by ``load_video``) or a loaded Video.
 
-    ``steps`` defaults to the inner steps the model was meta-trained with. The inner loop
-    runs without a second-order graph: only phi is needed now.
+    ``steps`` defaults to the inner steps the model was meta-trained with; 0 keeps theta,
+    the ablation that shows what the video adds. The inner loop runs without a
+    second-order graph: only phi is needed now.
     """
     cfg = model.cfg
     if not isinstance(video, Video):
@@ -127,5 +122,5 @@ def adapt(model: MetaTrainedDAML, video: Video | str | Path, version: int = 1,
                              **{name: value.detach() for name, value in phi.items()}})
     seconds = time.perf_counter() - start
     source = {"checkpoint": str(model.path), "video": video.source, "adapt_seconds": seconds,
-              "adapt_steps": steps or cfg.inner_steps, "clip_frames": model.clip_frames}
+              "adapt_steps": cfg.inner_steps if steps is None else steps, "clip_frames": model.clip_frames}
     return AdaptedDAML(network, source, version)

@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from episodes import Dataset, EpisodeReader
-from metalearn.checkpoint import (CheckpointError, load_checkpoint, load_state, make_manifest,
+from metalearn.checkpoint import (CheckpointError, load_kind, load_state, make_manifest,
                                   save_checkpoint)
 from metalearn.layers import ConvTrunk, SpatialSoftArgmax
 from meta_policy.config import VisionPolicyConfig
@@ -299,11 +299,7 @@ def load_video_baseline(path: str | Path) -> TrainedVideoBaseline:
     """Load a checkpoint of :func:`train_video_baseline`; another kind, a config that does
     not parse or weights that do not fit are a CheckpointError."""
     path = Path(path)
-    tensors, config, manifest = load_checkpoint(path)
-    expected = tuple(checkpoint_kind(k) for k in KINDS)
-    if config.get("kind") not in expected:
-        raise CheckpointError(f"{path / 'config.json'}: kind is {config.get('kind')!r}, "
-                              f"expected one of {expected}")
+    tensors, config, manifest = load_kind(path, *(checkpoint_kind(k) for k in KINDS))
     try:
         cfg = VideoBaselineConfig.from_json(config["policy"])
     except (KeyError, TypeError, ValueError) as e:

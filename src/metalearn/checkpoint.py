@@ -111,6 +111,17 @@ def load_checkpoint(path: str | Path) -> tuple[dict[str, torch.Tensor], dict, di
     return _read_tensors(path / WEIGHTS), _read_json(path / CONFIG), _read_json(path / MANIFEST)
 
 
+def load_kind(path: str | Path, *kinds: str) -> tuple[dict[str, torch.Tensor], dict, dict]:
+    """:func:`load_checkpoint`, refusing a checkpoint whose ``kind`` is none of ``kinds``
+    (say, an adapted policy where a meta-trained one is needed)."""
+    path = Path(path)
+    tensors, config, manifest = load_checkpoint(path)
+    if config.get("kind") not in kinds:
+        expected = " or ".join(repr(kind) for kind in kinds)
+        raise CheckpointError(f"{path / CONFIG}: kind is {config.get('kind')!r}, expected {expected}")
+    return tensors, config, manifest
+
+
 def record_results(path: str | Path, name: str, results: dict) -> None:
     """Add evaluation ``results`` under ``name`` to a checkpoint's manifest, atomically.
 

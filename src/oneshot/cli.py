@@ -109,7 +109,8 @@ def _add_adapt_config(parser: argparse.ArgumentParser) -> None:
     from meta_policy.adapt import AdaptConfig
 
     parser.add_argument("--daml-steps", type=int,
-                        help="DAML: inner steps on the video (default: as meta-trained)")
+                        help="DAML: inner steps on the video (default: as meta-trained; "
+                             "0: no adaptation, the ablation)")
     default = AdaptConfig()
     parser.add_argument("--adapt-steps", type=int, default=default.steps,
                         help=f"MIL: inner steps on the demo (default {default.steps})")

@@ -156,7 +156,7 @@ class DAMLMethod:
 
         self.model = load_daml(checkpoint)
         self.steps = steps
-        self.name = f"daml-{self.model.cfg.loss_kind}"
+        self.name = f"daml-{self.model.cfg.loss_kind}" + ("-unadapted" if steps == 0 else "")
         self.image_size = tuple(self.model.cfg.image_size)
 
     def condition(self, demo: EpisodeReader) -> Actor:

@@ -16,7 +16,7 @@ import numpy as np
 from episodes import EpisodeError, read_episode
 from meta_policy.adapt import AdaptedPolicy
 from meta_policy.daml_adapt import AdaptedDAML
-from metalearn.checkpoint import CheckpointError, load_checkpoint
+from metalearn.checkpoint import load_kind
 from oneshot.evaluate import SEED_RANGE, run_episode, wilson_interval
 from oneshot.imitation_eval import run_trial
 from sim.push import PushEnv, task_from_dict
@@ -28,11 +28,8 @@ ENVS = {"daml-adapted": "push", "mil-adapted": "reach"}
 
 def load_adapted(path: Path) -> tuple[AdaptedDAML | AdaptedPolicy, str]:
     """The adapted policy at ``path`` and the twin it runs in."""
-    _, config, _ = load_checkpoint(path)
-    kind = config.get("kind")
-    if kind not in ENVS:
-        raise CheckpointError(f"{path / 'config.json'}: kind {kind!r} is not an adapted policy "
-                              f"({' or '.join(ENVS)}); make one with `oneshot adapt`")
+    _, config, _ = load_kind(path, *ENVS)  # an adapted policy, made by `oneshot adapt`
+    kind = config["kind"]
     policy = AdaptedDAML.load(path) if kind == "daml-adapted" else AdaptedPolicy.load(path)
     return policy, ENVS[kind]
 

@@ -11,6 +11,7 @@ from metalearn.checkpoint import (
     CheckpointError,
     check_config,
     load_checkpoint,
+    load_kind,
     load_state,
     make_manifest,
     save_checkpoint,
@@ -149,3 +150,11 @@ def test_manifest_fields():
     assert manifest["code_version"] and manifest["code_version"] != "unknown"
     assert manifest["created"].endswith("+00:00")
     json.dumps(manifest)
+
+
+def test_load_kind_refuses_another_kind_of_checkpoint(tmp_path):
+    path = save_checkpoint(tmp_path / "ckpt", model().state_dict(), {"kind": "daml-adapted"},
+                           make_manifest(["test"], seed=0))
+    assert load_kind(path, "mil-adapted", "daml-adapted")[1]["kind"] == "daml-adapted"
+    with pytest.raises(CheckpointError, match="kind is 'daml-adapted', expected 'daml'"):
+        load_kind(path, "daml")
