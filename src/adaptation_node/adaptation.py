@@ -5,13 +5,24 @@ It loads the meta-trained checkpoint once, then for every episode announced on
 adapted policy as ``OUT/policy-vNNNN`` and announces ``{"path", "version", "demo"}`` on
 ``policy/adapted``; the policy node hot-swaps it. Versions keep increasing across
 restarts (they continue from the newest directory in ``OUT``). The adaptation time goes
-out on ``adaptation/latency_ms``. A demo that cannot be used is logged and skipped.
+out on ``adaptation/latency_ms``. A demo that cannot be used is logged and skipped,
+and the node waits for the next one.
+
+The checkpoint's ``kind`` picks the method, so one graph config serves both:
+
+- ``mil``: MIL adapts on a robot demo (frames, state and actions); a human video has no
+  actions and is refused (``meta_policy.data.load_demo``).
+- ``daml``: DAML adapts on a video of a person doing the task (thesis Algorithm 11): the
+  announced path is anything ``meta_policy.video.load_video`` reads (an episode, human or
+  robot, of which only the frames count; an mp4; a ROS 2 log). A video that is too short,
+  of another size than the policy's camera or all black is refused with the reason.
 """
 from __future__ import annotations
 
 import re
 import time
 from pathlib import Path
+from typing import Callable
 
 from rclpy.node import Node
 from std_msgs.msg import Float64, String
@@ -21,11 +32,21 @@ from adaptation_node.messages import MessageError, json_from_msg, json_msg
 from adaptation_node.params import declare
 from adaptation_node.runner import run_nodes
 from episodes import EpisodeError
-from meta_policy.adapt import MetaTrainedMIL, adapt, load_mil
+import meta_policy.adapt as mil
+import meta_policy.daml_adapt as daml
 from meta_policy.data import DemoError
-from metalearn.checkpoint import CheckpointError
+from meta_policy.video import VideoError
+from metalearn.checkpoint import CheckpointError, load_kind
 
 VERSION_DIR = re.compile(r"policy-v(\d+)$")
+
+MetaTrained = mil.MetaTrainedMIL | daml.MetaTrainedDAML
+Adapted = mil.AdaptedPolicy | daml.AdaptedDAML
+# A checkpoint kind -> how to load it; every kind the node can adapt is listed here.
+LOADERS: dict[str, Callable[[str], MetaTrained]] = {"mil": mil.load_mil, "daml": daml.load_daml}
+# What a demo can be refused for, by either method (VideoError and DemoError name the
+# file and the reason; OSError: it vanished or cannot be read).
+UNUSABLE_DEMO = (DemoError, VideoError, EpisodeError, OSError)
 
 
 def latest_version(out_dir: Path) -> int:
@@ -33,6 +54,23 @@ def latest_version(out_dir: Path) -> int:
     versions = [int(m.group(1)) for p in out_dir.glob("policy-v*")
                 if (m := VERSION_DIR.search(p.name))]
     return max(versions, default=0)
+
+
+def load_meta_trained(path: str) -> tuple[str, MetaTrained]:
+    """The checkpoint at ``path`` and its kind, loaded by the loader of that kind.
+
+    A kind the node cannot adapt (an already adapted policy, a baseline) is a
+    CheckpointError naming the kinds it can."""
+    _, config, _ = load_kind(path, *LOADERS)
+    kind = config["kind"]
+    return kind, LOADERS[kind](path)
+
+
+def adapt_on(model: MetaTrained, demo: Path, version: int) -> Adapted:
+    """One-shot adaptation of ``model`` on ``demo`` with its own method's ``adapt``."""
+    if isinstance(model, daml.MetaTrainedDAML):
+        return daml.adapt(model, demo, version=version)
+    return mil.adapt(model, demo, version=version)
 
 
 class AdaptationNode(Node):
@@ -44,9 +82,11 @@ class AdaptationNode(Node):
         self.out_dir = Path(declare(self, "out_dir", "adapted", "where adapted policies go"))
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self.version = latest_version(self.out_dir)
-        self.model: MetaTrainedMIL | None = None
+        self.kind: str | None = None
+        self.model: MetaTrained | None = None
         try:
-            self.model = load_mil(checkpoint)
+            self.kind, self.model = load_meta_trained(checkpoint)
+            self.get_logger().info(f"{self.kind} checkpoint {checkpoint} loaded")
         except (CheckpointError, OSError) as error:
             self.get_logger().error(f"checkpoint not loaded, demos will be skipped: {error}")
         self.adapted_pub = self.create_publisher(String, "policy/adapted", qos.LATCHED)
@@ -64,8 +104,8 @@ class AdaptationNode(Node):
             return
         start = time.perf_counter()
         try:
-            policy = adapt(self.model, demo, version=self.version + 1)
-        except (DemoError, EpisodeError, OSError) as error:
+            policy = adapt_on(self.model, demo, self.version + 1)
+        except UNUSABLE_DEMO as error:
             self.get_logger().error(f"demo {demo} skipped: {error}")
             return
         self.version += 1
@@ -76,7 +116,8 @@ class AdaptationNode(Node):
         self.latency_pub.publish(Float64(data=latency_ms))
         self.adapted_pub.publish(json_msg({"path": str(out), "version": self.version,
                                            "demo": str(demo)}))
-        self.get_logger().info(f"adapted v{self.version} on {demo} in {latency_ms:.1f} ms")
+        self.get_logger().info(f"adapted v{self.version} ({self.kind}) on {demo} "
+                               f"in {latency_ms:.1f} ms")
 
 
 def main(args: list[str] | None = None) -> int:

@@ -13,6 +13,14 @@ or while ``~/enable`` (SetBool) is false, the node sends nothing, so a teleopera
 drive the arm for a demonstration. A new adapted policy announced on ``policy/adapted``
 is loaded in a thread of its own, so control goes on while it loads, and is swapped in
 between two control steps (thesis ch. 7: adapt on the demo, then act in closed loop).
+
+An adapted policy is a MIL one (kind ``mil-adapted``) or a DAML one (``daml-adapted``,
+adapted on a human video; for the push twin it maps a frame and the 21-d push state to
+the 7 joint torques); the kind in its config.json picks the loader, and clamping, the
+watchdog and the estop treat both alike. A new version must be the same kind of network
+as the active one (as it must have the same configuration): the image size and the
+meaning of its outputs cannot change between two control steps. To change methods,
+restart the node.
 """
 from __future__ import annotations
 
@@ -42,10 +50,29 @@ from adaptation_node.robots import profile
 from adaptation_node.runner import run_nodes
 from adaptation_node.safety import CommandLimits, Watchdog
 from meta_policy.adapt import AdaptedPolicy
-from metalearn.checkpoint import CheckpointError
+from meta_policy.daml_adapt import AdaptedDAML
+from metalearn.checkpoint import CheckpointError, load_kind
 
 WATCHDOG_PERIOD_S = 0.05
 INPUTS = ("image_raw", "joint_states")
+
+Adapted = AdaptedPolicy | AdaptedDAML
+# An adapted policy's kind (config.json) -> its class; every kind the node runs is here.
+ADAPTED_KINDS: dict[str, type[AdaptedPolicy] | type[AdaptedDAML]] = {
+    "mil-adapted": AdaptedPolicy, "daml-adapted": AdaptedDAML}
+
+
+def load_adapted(path: str, active: Adapted | None) -> Adapted:
+    """The adapted policy at ``path``, loaded by its kind; with an ``active`` policy, one
+    of another kind or configuration is refused (CheckpointError: see the module docstring)."""
+    _, config, _ = load_kind(path, *ADAPTED_KINDS)
+    kind = config["kind"]
+    policy_class = ADAPTED_KINDS[kind]
+    if active is not None and not isinstance(active, policy_class):
+        active_kind = next(k for k, c in ADAPTED_KINDS.items() if isinstance(active, c))
+        raise CheckpointError(f"{path} is a {kind} policy and the active one a {active_kind} "
+                              f"policy; restart the policy node to change methods")
+    return policy_class.load(path, active.cfg if active is not None else None)
 
 
 class PolicyNode(Node):
@@ -63,7 +90,7 @@ class PolicyNode(Node):
         self.frame: np.ndarray | None = None
         self.frame_stamp_ns = 0  # when the camera took it (header stamp, ROS time)
         self.joints = None
-        self.policy: AdaptedPolicy | None = None
+        self.policy: Adapted | None = None
         self.estopped = False
         self.enabled = True
         self.min_interval_ns = int(0.9e9 / rate_hz)  # some slack for camera jitter
@@ -125,9 +152,8 @@ class PolicyNode(Node):
 
     def swap_in(self, path: str, version: int) -> None:
         """Load an adapted policy and make it the active one (one reference assignment)."""
-        expected = self.policy.cfg if self.policy else None
         try:
-            loaded = AdaptedPolicy.load(path, expected)
+            loaded = load_adapted(path, self.policy)
         except (CheckpointError, OSError) as error:
             self.get_logger().error(f"adapted policy {path} not loaded: {error}")
             return
@@ -143,7 +169,7 @@ class PolicyNode(Node):
         self.active_pub.publish(json_msg({"path": str(path), "version": version}))
         self.get_logger().info(f"policy version {version} active: {path}")
 
-    def mismatch(self, policy: AdaptedPolicy) -> str | None:
+    def mismatch(self, policy: Adapted) -> str | None:
         """Why ``policy`` cannot drive this robot profile, if it cannot."""
         joints = np.zeros(len(self.robot.joint_names))
         state_dim = len(self.robot.state(joints, joints))

@@ -17,7 +17,7 @@ state and no actions: only frames.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -206,8 +206,7 @@ def end_anchored_indices(count: int, length: int, rng: np.random.Generator) -> n
 def make_baseline_batch(sampler: PairSampler, tasks: int, spec: ClipSpec) -> DAMLBatch:
     """A batch of ``tasks`` (video, robot demo) pairs as :func:`make_batch` draws them,
     except that each video clip ends on the video's final frame."""
-    robot_only = ClipSpec(1, spec.demo_frames, spec.colour_shift, spec.gripper,
-                          spec.pose_index, spec.pose_dim)
+    robot_only = replace(spec, video_frames=1)
     parts = []
     for task_id in sampler.tasks(tasks):
         video, demo = sampler.pair(task_id)
@@ -223,8 +222,7 @@ def baseline_spec(cfg: VideoBaselineConfig, train: DAMLTrainConfig) -> ClipSpec:
     """DAML's clip layout; the contextual model needs only each video's final frame."""
     spec = clip_spec(cfg, train)  # reads only action_kind and aux_pose_dim
     if cfg.kind == "contextual":
-        return ClipSpec(1, spec.demo_frames, spec.colour_shift, spec.gripper,
-                        spec.pose_index, spec.pose_dim)
+        return replace(spec, video_frames=1)
     return spec
 
 

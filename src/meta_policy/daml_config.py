@@ -101,6 +101,8 @@ class DAMLTrainConfig:
     video_from: str = "human"  # human: Table 6/7 setting; robot: video only, Table 8
     video_frames: int = 20
     demo_frames: int = 20
+    early_frames: int = 0  # robot-demo frames drawn from its first early_window steps (0: uniform)
+    early_window: int = 25
     colour_shift: float = 0.3  # U[-shift, shift] on hue, saturation, value (B.3.5)
     aux_pose_weight: float = 1.0
     seed: int = 0

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from episodes import Dataset, EpisodeReader
-from meta_policy.video import clip_indices
+from meta_policy.video import clip_indices, early_biased_indices
 
 VideoSource = Literal["human", "robot"]
 
@@ -144,6 +144,8 @@ class ClipSpec:
 
     video_frames: int = 40
     demo_frames: int = 40
+    early_frames: int = 0     # of the demo's frames, drawn from its first `early_window`
+    early_window: int = 25
     colour_shift: float = 0.3
     gripper: bool = False
     pose_index: int = 14
@@ -154,7 +156,11 @@ def task_tensors(video: EpisodeReader, demo: EpisodeReader, spec: ClipSpec,
                  rng: np.random.Generator) -> tuple[torch.Tensor, ...]:
     """One task's (video clip, demo frames, state, actions, gripper, pose), augmented."""
     video_clip = channels_first(video.frames[clip_indices(video.length, spec.video_frames, rng)])
-    index = clip_indices(demo.length, spec.demo_frames, rng)
+    if spec.early_frames:
+        index = early_biased_indices(demo.length, spec.demo_frames, spec.early_frames,
+                                     spec.early_window, rng)
+    else:
+        index = clip_indices(demo.length, spec.demo_frames, rng)
     actions = torch.from_numpy(np.asarray(demo.actions[index], dtype=np.float32))
     gripper = (actions[:, -1] > 0).float() if spec.gripper else torch.zeros(0)
     if spec.gripper:

@@ -101,8 +101,9 @@ class DAMLObjective(nn.Module):
 
 
 def clip_spec(cfg: DAMLConfig, train: DAMLTrainConfig) -> ClipSpec:
-    return ClipSpec(train.video_frames, train.demo_frames, train.colour_shift,
-                    gripper=cfg.action_kind == "ee_velocity_gripper", pose_dim=cfg.aux_pose_dim)
+    return ClipSpec(train.video_frames, train.demo_frames, train.early_frames, train.early_window,
+                    train.colour_shift, gripper=cfg.action_kind == "ee_velocity_gripper",
+                    pose_dim=cfg.aux_pose_dim)
 
 
 def checkpoint_config(cfg: DAMLConfig) -> dict:

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from episodes import Dataset, EpisodeReader
+from meta_policy.video import early_biased_indices
 
 
 class DemoError(ValueError):
@@ -99,18 +100,8 @@ class TaskSampler:
 
     def frames(self, episode: EpisodeReader, n: int, early: int = 0, window: int = 10) -> Demo:
         """`n` frames of `episode` without replacement, in time order, `early` of them from
-        the first `window` steps.
-
-        Oversampling the start matters: once the arm moves, the current frame alone tells
-        which target it is heading for, so only the first steps make the policy need the
-        demo. Uniform sampling lets it learn to follow its own drift instead of adapting.
-        """
-        length = episode.length
-        early = min(early, n, window, length)
-        head = self.rng.choice(min(window, length), size=early, replace=False)
-        rest = np.setdiff1d(np.arange(length), head)
-        tail = self.rng.choice(rest, size=min(n - early, rest.size), replace=False)
-        index = np.sort(np.concatenate([head, tail]))
+        the first `window` steps (see :func:`meta_policy.video.early_biased_indices`)."""
+        index = early_biased_indices(episode.length, n, early, window, self.rng)
         return Demo(
             torch.from_numpy(np.asarray(episode.frames[index])),
             torch.from_numpy(np.asarray(episode.state[index], dtype=np.float32)),

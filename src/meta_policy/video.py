@@ -86,6 +86,23 @@ def clip_indices(count: int, length: int, rng: np.random.Generator | None) -> np
     return np.sort(rng.choice(count, size=length, replace=count < length))
 
 
+def early_biased_indices(count: int, length: int, early: int, window: int,
+                         rng: np.random.Generator) -> np.ndarray:
+    """``length`` distinct frame indices of a ``count``-frame demo in time order, ``early``
+    of them from the first ``window`` frames (fewer if the demo is short).
+
+    Oversampling the start matters for one-shot imitation: once the arm moves, the current
+    frame alone tells which object it is heading for, so only the first steps make the
+    policy need the demonstration (measured on MIL reach, and on DAML push from robot
+    videos, where uniform frames let the adapted loss fall to the unadapted one).
+    """
+    early = min(early, length, window, count)
+    head = rng.choice(min(window, count), size=early, replace=False)
+    rest = np.setdiff1d(np.arange(count), head)
+    tail = rng.choice(rest, size=min(length - early, rest.size), replace=False)
+    return np.sort(np.concatenate([head, tail]))
+
+
 def sample_clip(frames: np.ndarray, length: int, rng: np.random.Generator | None) -> np.ndarray:
     """``length`` of ``frames`` [T, ...] in time order, as :func:`clip_indices` picks them."""
     return np.asarray(frames[clip_indices(len(frames), length, rng)])

@@ -11,6 +11,7 @@ from meta_policy.daml_data import (
     hsv_to_rgb,
     make_batch,
     rgb_to_hsv,
+    task_tensors,
 )
 
 
@@ -70,3 +71,13 @@ def test_batch_shapes_and_end_pose_target(tiny_push):
             for e in sampler.dataset.episodes_of(t) if e.actions is not None}
     assert all(tuple(p.tolist()) in {tuple(np.float32(v) for v in end) for end in ends}
                for p in batch.pose)
+
+
+def test_early_frames_oversample_the_start_of_the_robot_demo(tiny_push):
+    sampler = PairSampler(Dataset(tiny_push), "human", np.random.default_rng(2))
+    spec = ClipSpec(video_frames=4, demo_frames=10, early_frames=6, early_window=8)
+    for task_id in sampler.tasks(3):
+        video, demo = sampler.pair(task_id)
+        state = task_tensors(video, demo, spec, sampler.rng)[2]
+        starts = [int(np.flatnonzero((np.asarray(demo.state) == s.numpy()).all(1))[0]) for s in state]
+        assert starts == sorted(set(starts)) and sum(i < 8 for i in starts) >= 6
