@@ -366,8 +366,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="which held-out task to show")
     p.set_defaults(func=cmd_sim)
 
-    p = sub.add_parser("demo", help="the main job: one-shot imitation of a held-out colour in the reach twin")
-    p.add_argument("--checkpoint", default="checkpoints/mil-reach")
+    p = sub.add_parser("demo", help="the main job: the robot imitates one video of a person pushing a never-seen object")
+    p.add_argument("--checkpoint", default="checkpoints/daml-push-human",
+                   help="a DAML checkpoint (push story) or a MIL one (reach story)")
     p.add_argument("--out", default="runs/demo")
     p.add_argument("--trials", type=int, default=20)
     p.add_argument("--seed", type=int, default=7)
