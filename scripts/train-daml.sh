@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The DAML push checkpoints, from nothing: a paired robot + human push dataset, then the
 # temporal-loss model on human videos, and the temporal and linear models on robot videos
-# (thesis Table 8), trained side by side on one GPU with the thesis-scale preset.
+# (thesis Table 8), one after another with the thesis-scale preset (three trainings at
+# once on one GPU machine starved each other's CPU threads: see the README's GPU section).
 #
 #   scripts/train-daml.sh DATA OUT MINUTES [TASKS] [extra `oneshot train daml` options]
 #
@@ -20,8 +21,7 @@ train() {
   "$python" -m oneshot train daml --data "$data" --preset gpu --max-minutes "$minutes" \
     --out "$out/$name" "$@" > "$out/$name.log" 2>&1
 }
-train daml-push-human --video-from human "$@" &
-train daml-push-video --video-from robot "$@" &
-train daml-push-video-linear --video-from robot --loss linear "$@" &
-wait
+train daml-push-human --video-from human "$@"
+train daml-push-video --video-from robot --early-frames 8 "$@"
+train daml-push-video-linear --video-from robot --loss linear --early-frames 8 "$@"
 tail -n 2 "$out"/*.metrics.jsonl
