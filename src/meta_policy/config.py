@@ -105,22 +105,30 @@ class ContextualConfig(VisionPolicyConfig):
 
 
 @dataclass
-class TrainConfig:
-    """Outer-loop settings shared by the MIL meta-trainer and the contextual baseline."""
+class OuterLoopConfig:
+    """What every meta-trainer's outer loop reads (meta_policy.train.outer_loop): Adam with
+    a cosine-decayed rate, element-wise meta-gradient clipping, logging and saving."""
 
     iterations: int = 6000
     meta_batch: int = 5  # tasks per meta-step (thesis L6815)
     meta_lr: float = 1e-3
     meta_lr_final: float = 1e-4  # cosine decay to this rate by the last iteration
     meta_grad_clip: float | None = 20.0  # thesis L6817-L6819
-    frames_per_demo: int = 20  # frames sampled from each demo per step (DAML samples 40, L6990)
-    early_frames: int = 8  # of which drawn from the first `early_window` steps (see TaskSampler.frames)
-    early_window: int = 10
     seed: int = 0
     device: str = "cpu"
     save_every: int = 500
     log_every: int = 25
-    max_minutes: float | None = None  # stop and save after this long (the schedule is cut)
+    max_minutes: float | None = None  # stop and save after this long (the rate anneals on it)
+
+
+@dataclass
+class TrainConfig(OuterLoopConfig):
+    """The MIL meta-trainer's and the contextual baseline's settings: the outer loop and
+    how frames are drawn from each robot demo."""
+
+    frames_per_demo: int = 20  # frames sampled from each demo per step (DAML samples 40, L6990)
+    early_frames: int = 8  # of which drawn from the first `early_window` steps (see TaskSampler.frames)
+    early_window: int = 10
 
 
 def _jsonable(value: Any) -> Any:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from meta_policy.config import VisionPolicyConfig
+from meta_policy.config import OuterLoopConfig, VisionPolicyConfig
 
 ACTION_KINDS = ("torque", "ee_velocity_gripper")
 LOSS_KINDS = ("temporal", "linear")
@@ -88,16 +88,13 @@ class DAMLConfig(VisionPolicyConfig):
 
 
 @dataclass
-class DAMLTrainConfig:
+class DAMLTrainConfig(OuterLoopConfig):
     """Outer-loop settings of ``oneshot train daml``. The defaults are the CPU preset,
     sized to train in under two hours on two cores; :meth:`gpu` is the thesis's scale
     (B.3.6: meta-batch 15, 30k iterations; B.3.1: 40 frames per demo)."""
 
     iterations: int = 3000
     meta_batch: int = 8
-    meta_lr: float = 1e-3
-    meta_lr_final: float = 1e-4
-    meta_grad_clip: float | None = 20.0
     video_from: str = "human"  # human: Table 6/7 setting; robot: video only, Table 8
     video_frames: int = 20
     demo_frames: int = 20
@@ -105,11 +102,6 @@ class DAMLTrainConfig:
     early_window: int = 25
     colour_shift: float = 0.3  # U[-shift, shift] on hue, saturation, value (B.3.5)
     aux_pose_weight: float = 1.0
-    seed: int = 0
-    device: str = "cpu"
-    save_every: int = 500
-    log_every: int = 25
-    max_minutes: float | None = None  # stop and save after this long (the schedule is cut)
 
     @classmethod
     def gpu(cls, **overrides: Any) -> "DAMLTrainConfig":

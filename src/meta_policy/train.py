@@ -24,7 +24,7 @@ from tqdm import tqdm
 from episodes import Dataset
 from metalearn.checkpoint import make_manifest, save_checkpoint
 from metalearn.maml import InnerConfig, InnerLoop, Params, functional, meta_step, params_of
-from meta_policy.config import MILConfig, TrainConfig
+from meta_policy.config import MILConfig, OuterLoopConfig, TrainConfig
 from meta_policy.data import Demo, TaskSampler, all_states
 from meta_policy.policy import MILPolicy
 
@@ -169,7 +169,7 @@ def cosine_rate(progress: float, initial: float, final: float) -> float:
 def outer_loop(
     step_loss: Callable[[bool], tuple[torch.Tensor, dict[str, float]]],
     optimizer: torch.optim.Optimizer,
-    train: TrainConfig,
+    train: OuterLoopConfig,
     log_path: Path | None,
     save: Callable[[int], None],
     progress: bool = True,
