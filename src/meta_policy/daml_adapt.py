@@ -25,11 +25,11 @@ from metalearn.checkpoint import (
 )
 from metalearn.maml import params_of
 from meta_policy.daml_config import DAMLConfig
-from meta_policy.daml_data import channels_first
+from meta_policy.daml_data import channels_first, evaluation_clip, trained_clip_frames
 from meta_policy.daml_policy import DAMLPolicy, select_action
 from meta_policy.adaptation_loss import inner_objective
 from meta_policy.daml_train import DAMLObjective, checkpoint_config
-from meta_policy.video import Video, clip_indices, load_video
+from meta_policy.video import Video, load_video
 
 ACTION_SAMPLES = 100  # L6950
 
@@ -49,8 +49,7 @@ class MetaTrainedDAML:
     @property
     def clip_frames(self) -> int:
         """Frames per video that meta-training adapted on (its ``video_frames``)."""
-        train = (self.manifest.get("data") or {}).get("train_config") or {}
-        return int(train.get("video_frames", 40))
+        return trained_clip_frames(self.manifest)
 
 
 def load_daml(path: str | Path) -> MetaTrainedDAML:
@@ -109,7 +108,7 @@ def adapt(model: MetaTrainedDAML, video: Video | str | Path, version: int = 1,
     cfg = model.cfg
     if not isinstance(video, Video):
         video = load_video(video, tuple(cfg.image_size))
-    clip = channels_first(video.frames[clip_indices(len(video.frames), model.clip_frames, None)])
+    clip = evaluation_clip(video.frames, model.clip_frames)
     start = time.perf_counter()
     objective = model.objective
     with torch.enable_grad():  # one video: no task dimension, so no vmap

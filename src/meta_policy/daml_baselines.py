@@ -33,7 +33,8 @@ from metalearn.layers import ConvTrunk, SpatialSoftArgmax
 from meta_policy.config import VisionPolicyConfig
 from meta_policy.daml_config import ACTION_KINDS, DAMLConfig, DAMLTrainConfig
 from meta_policy.daml_data import (ClipSpec, DAMLBatch, PairSampler, augment_colour,
-                                   channels_first, task_tensors)
+                                   channels_first, evaluation_clip, task_tensors,
+                                   trained_clip_frames)
 from meta_policy.daml_policy import (DAMLOutput, bc_loss, frames_to_input, mixture_params,
                                      select_action)
 from meta_policy.daml_train import clip_spec
@@ -289,8 +290,7 @@ class TrainedVideoBaseline:
     @property
     def clip_frames(self) -> int:
         """Frames per video in training (``video_frames``), kept at test time too."""
-        train = (self.manifest.get("data") or {}).get("train_config") or {}
-        return int(train.get("video_frames", 40))
+        return trained_clip_frames(self.manifest)
 
 
 def load_video_baseline(path: str | Path) -> TrainedVideoBaseline:
@@ -337,7 +337,7 @@ class VideoBaselineMethod:
     def condition(self, demo: EpisodeReader) -> ConditionedBaseline:
         video = load_video(demo.path, self.image_size)
         # evenly spaced, as DAML adapts on; the last index is the video's final frame
-        index = clip_indices(len(video.frames), self.model.clip_frames, None)
+        clip = evaluation_clip(video.frames, self.model.clip_frames)
         with torch.inference_mode():
-            context = self.model.network.encode(channels_first(video.frames[index])[None])
+            context = self.model.network.encode(clip[None])
         return ConditionedBaseline(self.model.network, context)

@@ -93,6 +93,19 @@ def channels_first(frames: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).contiguous()
 
 
+def trained_clip_frames(manifest: dict) -> int:
+    """Frames per video a checkpoint was trained on (its ``video_frames``; 40 if unrecorded,
+    the thesis's number, B.3.1)."""
+    train = (manifest.get("data") or {}).get("train_config") or {}
+    return int(train.get("video_frames", 40))
+
+
+def evaluation_clip(frames: np.ndarray, length: int) -> torch.Tensor:
+    """``length`` frames spaced evenly over a whole video [T, H, W, 3], channels first: at
+    test time the model sees the video as training showed it, start to end."""
+    return channels_first(frames[clip_indices(len(frames), length, None)])
+
+
 class PairSampler:
     """Draws tasks with their (video, robot demo) pairs from a dataset of both demonstrators.
 
