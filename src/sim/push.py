@@ -47,14 +47,14 @@ HAND_TURN_LIMIT = 3.0                  # rad/s about the vertical
 # Layout, in polar coordinates about the shoulder (where the arm pushes well: radius from
 # the shoulder axis, bearing from the arm's zero direction +x).
 SHOULDER = np.array([0.0, -0.6])
-GOAL_RADII, GOAL_BEARINGS = (0.66, 0.76), (35.0, 55.0)
-WORK_RADII, WORK_BEARINGS = (0.52, 0.82), (22.0, 68.0)
+GOAL_RADII, GOAL_BEARINGS = (0.66, 0.76), (32.0, 46.0)
+WORK_RADII, WORK_BEARINGS = (0.52, 0.82), (8.0, 64.0)
 PUSH_DISTANCES = (0.18, 0.25)            # the target starts this far from the goal (m)
-APPROACH_ROOM = 0.15                   # free space behind the target for the pusher (m)
+APPROACH_ROOM = 0.10                   # free space behind the target for the pusher (m)
 MAX_PUSH_ANGLE = np.radians(70.0)      # pushes point at most this far off straight away
                                        # from the shoulder: a PR2 arm cannot push sideways
 MAX_LAYOUT_ATTEMPTS = 20000            # draws before a layout is declared impossible
-DISTRACTOR_TRIES = 50                  # distractor draws per goal and target
+DISTRACTOR_TRIES = 200                # distractor draws per goal and target
 CLEARANCE = 0.06                       # free space kept around the target's path (m)
 HAND_START = np.array([0.3, -0.55, TABLE_Z + 0.2])
 # The arm starts raised over the table (pusher near (0.34, -0.15), 0.18 m up), each joint
@@ -106,6 +106,7 @@ class PushEnv(gym.Env):
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 20}
+    family = "push"
 
     def __init__(self, split: str = "train", demonstrator: str = "robot",
                  image_size: tuple[int, int] = (64, 64), task: PushTask | None = None,
@@ -316,13 +317,11 @@ class PushEnv(gym.Env):
     def _draw_layout(self, rng: np.random.Generator) -> tuple[np.ndarray, ...] | None:
         """One try at (goal, target, distractor); None if it breaks a layout rule.
 
-        Target and distractor are drawn alike, a push away from the goal and each clear of
-        the other's path, so that only the demonstration tells which to push: with the
-        distractor anywhere else the layout gave the target away (the object lined up with
-        the goal), and a DAML policy learnt to do without the demo (its loss without
-        adaptation fell to the adapted one within 2,500 iterations). Only the target also
-        needs room behind it for the pusher inside the working annulus; asking that of
-        both left almost no layouts, since two such starts crowd one corridor.
+        Target and distractor are drawn from one distribution: each a push away from the
+        goal with room behind it for the pusher inside the working annulus, each clear of
+        the other's path. Only the demonstration then tells which to push. A layout that
+        asked this of the target alone gave it away (the distractor sat where no push could
+        start), and a DAML policy learnt to do without the demo.
         """
         target_r = self.look.target.footprint_radius
         distractor_r = self.look.distractor.footprint_radius
@@ -330,13 +329,12 @@ class PushEnv(gym.Env):
         goal = _polar(rng, GOAL_RADII, GOAL_BEARINGS) if goal is None else goal
         target = self._pinned("target_pos")
         if target is None:
-            target = _push_start(rng, goal)
-            if target is None or not _workable(_approach(target, goal, target_r)):
+            target = _pushable_start(rng, goal, target_r)
+            if target is None:
                 return None
-        approach = _approach(target, goal, target_r)
         distractor = self._pinned("distractor_pos")
         if distractor is None:
-            distractor = self._draw_distractor(rng, goal, target, approach, target_r, distractor_r)
+            distractor = self._draw_distractor(rng, goal, target, target_r, distractor_r)
             if distractor is None:
                 return None
         if np.linalg.norm(distractor - target) <= target_r + distractor_r:
@@ -345,21 +343,20 @@ class PushEnv(gym.Env):
 
     @staticmethod
     def _draw_distractor(rng: np.random.Generator, goal: np.ndarray, target: np.ndarray,
-                         approach: np.ndarray, target_r: float,
-                         distractor_r: float) -> np.ndarray | None:
-        """A distractor start, off the target's path and the target off its own, or None.
+                         target_r: float, distractor_r: float) -> np.ndarray | None:
+        """A distractor start drawn like the target's, each off the other's path, or None.
 
-        Drawn up to DISTRACTOR_TRIES times for one goal and target: a large target's
-        goal/target pair is rare (its approach point must stay in the working annulus),
-        so redrawing the whole layout for every blocked path could exhaust
-        MAX_LAYOUT_ATTEMPTS (measured: 1 layout in 20,000 draws for two 6 cm objects)."""
+        Drawn up to DISTRACTOR_TRIES times for one goal and target: pushable pairs are
+        rare (both approach points must stay in the working annulus), so redrawing the
+        whole layout for every blocked path would exhaust MAX_LAYOUT_ATTEMPTS."""
         clear = target_r + distractor_r + CLEARANCE
+        target_path = _approach(target, goal, target_r)
         for _ in range(DISTRACTOR_TRIES):
-            distractor = _push_start(rng, goal)
+            distractor = _pushable_start(rng, goal, distractor_r)
             if distractor is None:
                 continue
             own_path = _approach(distractor, goal, distractor_r)
-            if (segment_distance(distractor, approach, goal) > clear
+            if (segment_distance(distractor, target_path, goal) > clear
                     and segment_distance(target, own_path, goal) > clear):
                 return distractor
         return None
@@ -474,6 +471,16 @@ def _push_start(rng: np.random.Generator, goal: np.ndarray) -> np.ndarray | None
     radial = np.arctan2(*(start - SHOULDER)[::-1])
     sideways = abs((heading - radial + np.pi) % (2 * np.pi) - np.pi)
     return start if sideways <= MAX_PUSH_ANGLE and _workable(start) else None
+
+
+def _pushable_start(rng: np.random.Generator, goal: np.ndarray,
+                    radius: float) -> np.ndarray | None:
+    """A push start (see ``_push_start``) whose approach point for an object of footprint
+    ``radius`` is in the working annulus too; None for a draw that breaks a rule."""
+    start = _push_start(rng, goal)
+    if start is None or not _workable(_approach(start, goal, radius)):
+        return None
+    return start
 
 
 def _approach(start: np.ndarray, goal: np.ndarray, radius: float) -> np.ndarray:

@@ -6,7 +6,15 @@ from gymnasium.utils.env_checker import check_env
 
 from sim.geometry import segment_distance
 from sim.objects import UnknownObjectError, catalogue
-from sim.push import PushEnv, PushTask, task_from_dict
+from sim.push import (
+    APPROACH_ROOM,
+    SHOULDER,
+    WORK_BEARINGS,
+    WORK_RADII,
+    PushEnv,
+    PushTask,
+    task_from_dict,
+)
 from sim.push_expert import ArmPushExpert, HandPushExpert
 from sim.push_scene import JOINT_NAMES
 
@@ -100,16 +108,27 @@ def test_episode_lasts_100_steps_and_actions_are_clipped():
     env.close()
 
 
+def _in_working_annulus(point: np.ndarray) -> bool:
+    offset = point[:2] - SHOULDER
+    bearing = np.degrees(np.arctan2(offset[1], offset[0]))
+    return (WORK_RADII[0] <= np.linalg.norm(offset) <= WORK_RADII[1]
+            and WORK_BEARINGS[0] <= bearing <= WORK_BEARINGS[1])
+
+
 def test_layouts_give_target_and_distractor_the_same_role():
-    """Both objects lie a push away from the goal, each off the other's path, so only the
-    demonstration says which one to push."""
+    """Both objects lie a push away from the goal, each off the other's path, with room
+    behind each for the pusher inside the working annulus: so only the demonstration says
+    which one to push (not which object the arm could push at all)."""
     env = PushEnv(task=TASK)
     for seed in range(20):
         env.reset(seed=seed)
         target, goal = env.object_pos("target"), env.goal_pos
         distractor = env.object_pos("distractor")
-        for start in (target, distractor):
+        for start, spec in ((target, env.target_spec), (distractor, env.distractor_spec)):
             assert 0.18 - 1e-9 <= np.linalg.norm(goal - start) <= 0.25 + 1e-9
+            away = (goal - start)[:2] / np.linalg.norm((goal - start)[:2])
+            stand = start[:2] - away * (spec.footprint_radius + APPROACH_ROOM)
+            assert _in_working_annulus(start) and _in_working_annulus(stand)
         assert segment_distance(distractor, target, goal) > 0.1
         assert segment_distance(target, distractor, goal) > 0.1
     env.close()
