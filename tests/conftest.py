@@ -29,3 +29,14 @@ def tiny_push(tmp_path_factory):
     generate(root, DatagenConfig("push", tasks=3, demos_per_task=2, seed=5,
                                  image_size=TINY_IMAGE), progress=False)
     return root
+
+
+@pytest.fixture(scope="session")
+def tiny_place(tmp_path_factory):
+    """2 train place tasks x 2 robot + 2 human demos at 32x32: DAML's Sawyer paired data."""
+    from sim.manipulation_datagen import DatagenConfig, generate
+
+    root = tmp_path_factory.mktemp("place") / "train"
+    generate(root, DatagenConfig("place", tasks=2, demos_per_task=2, seed=5,
+                                 image_size=TINY_IMAGE), progress=False)
+    return root

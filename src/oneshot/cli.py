@@ -120,12 +120,18 @@ def _add_adapt_config(parser: argparse.ArgumentParser) -> None:
 
 def _checkpoint_kind(path: str) -> str:
     """The ``kind`` in a checkpoint's config.json (mil, daml, ...)."""
+    return _checkpoint_identity(path)[0]
+
+
+def _checkpoint_identity(path: str) -> tuple[str, str | None]:
+    """A checkpoint's kind and the task family of the demos it was trained on (None when
+    its manifest does not say)."""
     from metalearn.checkpoint import CheckpointError, load_checkpoint
 
-    _, config, _ = load_checkpoint(path)
+    _, config, manifest = load_checkpoint(path)
     if not isinstance(config.get("kind"), str):
         raise CheckpointError(f"{Path(path) / 'config.json'} names no kind of model")
-    return config["kind"]
+    return config["kind"], (manifest.get("data") or {}).get("family")
 
 
 def cmd_adapt(args: argparse.Namespace) -> int:
@@ -179,15 +185,23 @@ IMITATION_KINDS = {"daml": None, "daml-contextual": "contextual", "daml-da-lstm"
 
 
 def _evaluate_imitation(args: argparse.Namespace) -> dict:
-    """A push suite: DAML, or a baseline, chosen by the checkpoint's kind."""
-    from oneshot.imitation_eval import DAMLMethod, ImitationEvalConfig, evaluate_imitation
+    """An imitation suite: DAML, MIL or a baseline, chosen by the checkpoint's kind."""
+    from oneshot.imitation_eval import (
+        SUITES,
+        DAMLMethod,
+        ImitationEvalConfig,
+        evaluate_imitation,
+    )
 
     if args.checkpoint is None:
         raise ValueError(f"--suite {args.suite} needs --checkpoint")
-    kind = _checkpoint_kind(args.checkpoint)
+    kind, family = _checkpoint_identity(args.checkpoint)
     if kind not in IMITATION_KINDS:
         raise ValueError(f"--suite {args.suite}: {args.checkpoint} is a {kind!r} checkpoint; "
-                         f"the push suites evaluate {sorted(IMITATION_KINDS)}")
+                         f"the imitation suites evaluate {sorted(IMITATION_KINDS)}")
+    if family is not None and family != SUITES[args.suite].family:
+        raise ValueError(f"--suite {args.suite} runs the {SUITES[args.suite].family} twin; "
+                         f"{args.checkpoint} was trained on {family} demos")
     if args.baseline and args.baseline != IMITATION_KINDS[kind]:
         raise ValueError(f"--baseline {args.baseline}: {args.checkpoint} is a {kind!r} checkpoint")
     if (kind == "mil") != (args.suite == "push-robot"):
@@ -376,7 +390,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="execute an adapted policy in a twin: run --policy ADAPTED --env push")
     p.add_argument("--policy", required=True, help="an adapted policy written by `oneshot adapt`")
-    p.add_argument("--env", required=True, choices=["push", "reach"])
+    p.add_argument("--env", required=True, choices=["push", "place", "reach"])
     p.add_argument("--task", help="task as JSON (default: the task of the demo it adapted on)")
     p.add_argument("--trials", type=int, default=10)
     p.add_argument("--seed", type=int, default=0)

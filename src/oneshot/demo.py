@@ -20,11 +20,10 @@ from meta_policy.daml_adapt import adapt as adapt_daml
 from meta_policy.daml_adapt import load_daml
 from metalearn.checkpoint import load_checkpoint
 from oneshot.evaluate import SEED_RANGE, record_demo, run_episode, wilson_interval
-from oneshot.imitation_eval import SUITES, demo_env, run_trial
+from oneshot.imitation_eval import SUITES, run_trial, suite_env
 from oneshot.imitation_eval import record_demo as record_push_demo
 from sim.colours import task_colour
 from sim.datagen_families import FAMILIES
-from sim.push import PushEnv
 from sim.reach import ReachEnv
 from sim.video import side_by_side, write_mp4
 
@@ -58,7 +57,7 @@ def push_story(checkpoint: Path, out: Path, trials: int, seed: int) -> int:
           f"distractor); neither was seen in meta-training")
     size = tuple(model.cfg.image_size)
     suite = SUITES["push-human"]
-    person, robot = demo_env(suite, size), PushEnv(split="heldout", image_size=size)
+    person, robot = suite_env(suite, "human", size), suite_env(suite, "robot", size)
     try:
         demo = record_push_demo(person, suite, task, 0, rng, out / "human_video")
         print(f"human video recorded: {demo.path} ({demo.length} frames, background "

@@ -1,21 +1,27 @@
-"""One-shot imitation suites on the push twin (thesis 7.2.7, B.3.6): DAML, MIL, baselines.
+"""One-shot imitation suites on the push and Sawyer place twins (thesis 7.2.7, B.3.6):
+DAML, MIL, baselines.
 
-Protocol: for each held-out task (a target and a distractor never seen in training), the
+Protocol: for each held-out task (push: a target and a distractor never seen in training;
+place: a target container colour from the held-out hue bins, a held-out object), the
 scripted demonstrator records ONE demonstration in a fresh layout; it is written to disk
 and read back as a user's recorded demo would be; the method conditions on it; the robot
-then runs ``trials_per_task`` trials, each a new layout of the same objects, and succeeds
-when the target sits on the goal for 10 steps (B.3.6).
+then runs ``trials_per_task`` trials, each a new layout of the same task, and succeeds as
+the twin defines it (push: the target on the goal for 10 steps, B.3.6; place: the object
+resting in the target container, L3672-L3673).
 
 Suites (which demonstration the method sees; DAML reads only a demo's frames, through
 :func:`meta_policy.video.load_video`, as it would a user's video):
 - ``push-video``: a robot demo as a video (no domain shift, no actions: Table 8);
 - ``push-human``: a person's video, backgrounds of the training distribution (Table 6);
 - ``push-human-novel-bg``: a person's video in front of held-out backgrounds (Table 7);
-- ``push-robot``: a robot demo with states and actions (MIL, thesis 7.1.6.2).
+- ``push-robot``: a robot demo with states and actions (MIL, thesis 7.1.6.2);
+- ``place-human``: a person's video placing the held object into one of three containers
+  on the Sawyer twin (Table 6, placing).
 
-Failures are attributed as in the thesis's analysis: ``wrong_object`` when the distractor
-moved further than the target (the demo was misread), else ``control`` (the right object,
-or nothing, moved but the target did not settle on the goal).
+Failures are attributed as in the thesis's analysis: ``wrong_object`` when the demo was
+misread (push: the distractor moved further than the target; place: the object rests in a
+container of another colour), else ``control`` (the right object, or nothing, moved but
+did not end where it should).
 """
 from __future__ import annotations
 
@@ -25,6 +31,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import gymnasium as gym
 import numpy as np
 from tqdm import tqdm
 
@@ -32,24 +39,26 @@ from episodes import EpisodeReader, read_episode, write_episode
 from oneshot.evaluate import SEED_RANGE, Actor, Method, wilson_interval
 from sim.datagen_families import FAMILIES
 from sim.manipulation_datagen import MAX_ATTEMPTS, rollout
-from sim.push import PushEnv
 
 MOVED = 0.02  # m: an object displaced less than this was not pushed
+PUSH_BODIES = ("target", "distractor")
 
 
 @dataclass(frozen=True)
-class PushSuite:
-    """Who demonstrates, and in front of which backgrounds (a person's videos)."""
+class ImitationSuite:
+    """Which twin, who demonstrates, and in front of which backgrounds (a person's videos)."""
 
+    family: str                    # push | place
     demonstrator: str              # robot | human
     background_split: str = "train"
 
 
 SUITES = {
-    "push-video": PushSuite("robot"),
-    "push-human": PushSuite("human"),
-    "push-human-novel-bg": PushSuite("human", background_split="heldout"),
-    "push-robot": PushSuite("robot"),
+    "push-video": ImitationSuite("push", "robot"),
+    "push-human": ImitationSuite("push", "human"),
+    "push-human-novel-bg": ImitationSuite("push", "human", background_split="heldout"),
+    "push-robot": ImitationSuite("push", "robot"),
+    "place-human": ImitationSuite("place", "human"),
 }
 
 
@@ -61,18 +70,27 @@ class ImitationEvalConfig:
     seed: int = 1000
 
 
-def demo_env(suite: PushSuite, image_size: tuple[int, int]) -> PushEnv:
-    """The twin the suite's demonstrator acts in (a person's gets drawn backgrounds)."""
-    return PushEnv(split="heldout", demonstrator=suite.demonstrator, image_size=image_size,
-                   background_split=suite.background_split)
+def suite_env(suite: ImitationSuite, demonstrator: str, image_size: tuple[int, int],
+              split: str = "heldout") -> gym.Env:
+    """The twin of the suite's family with ``demonstrator`` in it (a person's videos are
+    drawn in front of the suite's backgrounds)."""
+    if suite.family == "push":
+        from sim.push import PushEnv
+
+        return PushEnv(split=split, demonstrator=demonstrator, image_size=image_size,
+                       background_split=suite.background_split)
+    from sim.sawyer import SawyerPlaceEnv
+
+    return SawyerPlaceEnv(split=split, demonstrator=demonstrator, image_size=image_size,
+                          background_split=suite.background_split)
 
 
-def record_demo(env: PushEnv, suite: PushSuite, task: dict, task_id: int,
+def record_demo(env: gym.Env, suite: ImitationSuite, task: dict, task_id: int,
                 rng: np.random.Generator, path: Path) -> EpisodeReader:
     """One successful scripted demonstration of ``task`` in ``env``, written to ``path``
     and read back."""
     for _ in range(MAX_ATTEMPTS):
-        episode = rollout(env, FAMILIES["push"], task, suite.demonstrator, rng,
+        episode = rollout(env, FAMILIES[suite.family], task, suite.demonstrator, rng,
                           {"split": "heldout", "task_id": task_id})
         if episode is not None:
             write_episode(path, episode)
@@ -80,23 +98,31 @@ def record_demo(env: PushEnv, suite: PushSuite, task: dict, task_id: int,
     raise RuntimeError(f"the {suite.demonstrator} expert failed {MAX_ATTEMPTS} times on {task}")
 
 
-def outcome(env: PushEnv, start: dict[str, np.ndarray]) -> str:
+def misread(env: gym.Env, start: dict[str, np.ndarray]) -> bool:
+    """Whether a failed episode acted on the wrong thing: pushed the distractor further
+    than the target, or placed the object in a container of another colour."""
+    if env.family == "place":
+        return any(env.in_container(i) for i in range(len(env.container_positions))
+                   if i != env.target_index)
+    moved = {body: float(np.linalg.norm(env.object_pos(body) - start[body]))
+             for body in PUSH_BODIES}
+    return moved["distractor"] >= MOVED and moved["distractor"] > moved["target"]
+
+
+def outcome(env: gym.Env, start: dict[str, np.ndarray]) -> str:
     """``success``, ``wrong_object`` or ``control`` for the episode that just ended."""
     if env.is_success():
         return "success"
-    moved = {body: float(np.linalg.norm(env.object_pos(body) - start[body]))
-             for body in ("target", "distractor")}
-    if moved["distractor"] >= MOVED and moved["distractor"] > moved["target"]:
-        return "wrong_object"
-    return "control"
+    return "wrong_object" if misread(env, start) else "control"
 
 
-def run_trial(env: PushEnv, actor: Actor, task: dict, seed: int,
+def run_trial(env: gym.Env, actor: Actor, task: dict, seed: int,
               frames: list[np.ndarray] | None = None) -> str:
     """One trial of ``actor`` on ``task`` in a new layout; its outcome. The camera images
     the actor saw are appended to ``frames`` when given."""
-    observation, _ = env.reset(seed=seed, options=FAMILIES["push"].reset_options(task))
-    start = {body: env.object_pos(body) for body in ("target", "distractor")}
+    observation, _ = env.reset(seed=seed, options=FAMILIES[env.family].reset_options(task))
+    start = ({body: env.object_pos(body) for body in PUSH_BODIES}
+             if env.family == "push" else {})
     done = False
     while not done:
         if frames is not None:
@@ -110,20 +136,20 @@ def run_trial(env: PushEnv, actor: Actor, task: dict, seed: int,
 def evaluate_imitation(method: Method, cfg: ImitationEvalConfig, progress: bool = True) -> dict:
     """Success rate of ``method`` on suite ``cfg.suite``; the JSON of ``oneshot eval``."""
     if cfg.suite not in SUITES:
-        raise ValueError(f"unknown suite {cfg.suite!r}; push suites: {sorted(SUITES)}")
+        raise ValueError(f"unknown suite {cfg.suite!r}; imitation suites: {sorted(SUITES)}")
     if cfg.trials < 1 or cfg.trials_per_task < 1:
         raise ValueError("--trials and --trials-per-task must be at least 1")
     suite, rng = SUITES[cfg.suite], np.random.default_rng(cfg.seed)
     tasks = math.ceil(cfg.trials / cfg.trials_per_task)
-    env = PushEnv(split="heldout", demonstrator="robot", image_size=method.image_size)
-    demonstrator_env = demo_env(suite, method.image_size)
+    env = suite_env(suite, "robot", method.image_size)
+    demonstrator_env = suite_env(suite, suite.demonstrator, method.image_size)
     outcomes: list[str] = []
     condition_seconds: list[float] = []
     bar = tqdm(total=cfg.trials, desc=f"{method.name} {cfg.suite}", unit="trial", disable=not progress)
     try:
         with tempfile.TemporaryDirectory(prefix="oneshot-eval-") as tmp:
             for task_id in range(tasks):
-                task = FAMILIES["push"].draw_task("heldout", rng, {})
+                task = FAMILIES[suite.family].draw_task("heldout", rng, {})
                 demo = record_demo(demonstrator_env, suite, task, task_id, rng,
                                    Path(tmp) / f"demo_{task_id:04d}")
                 start = time.perf_counter()

@@ -1,10 +1,11 @@
-"""``oneshot run --policy ADAPTED --env push|reach``: execute an adapted policy in a twin.
+"""``oneshot run --policy ADAPTED --env push|place|reach``: execute an adapted policy in a twin.
 
 The last line of Algorithm 11 (thesis L3414-L3420): the policy adapted on one demonstration
 acts. Which task it is run on comes from ``--task`` (JSON) or, by default, from the task
 recorded with the demonstration it was adapted on (an episode's ``meta.json``); each trial
 is a new layout of that task. An adapted DAML policy (``daml-adapted``) runs in the push
-twin, an adapted MIL policy (``mil-adapted``) in the reach twin.
+twin (torque actions) or the Sawyer place twin (end-effector velocities and gripper), an
+adapted MIL policy (``mil-adapted``) in the reach twin.
 """
 from __future__ import annotations
 
@@ -18,20 +19,22 @@ from meta_policy.adapt import AdaptedPolicy
 from meta_policy.daml_adapt import AdaptedDAML
 from metalearn.checkpoint import load_kind
 from oneshot.evaluate import SEED_RANGE, run_episode, wilson_interval
-from oneshot.imitation_eval import run_trial
-from sim.push import PushEnv, task_from_dict
+from oneshot.imitation_eval import SUITES, run_trial, suite_env
+from sim.push import task_from_dict
 from sim.reach import ReachEnv
 from sim.video import write_mp4
 
-ENVS = {"daml-adapted": "push", "mil-adapted": "reach"}
+ADAPTED_KINDS = ("daml-adapted", "mil-adapted")
+TASK_FIELDS = {"push": ("target", "distractor", "table"), "place": ("colour", "object", "table")}
 
 
 def load_adapted(path: Path) -> tuple[AdaptedDAML | AdaptedPolicy, str]:
     """The adapted policy at ``path`` and the twin it runs in."""
-    _, config, _ = load_kind(path, *ENVS)  # an adapted policy, made by `oneshot adapt`
-    kind = config["kind"]
-    policy = AdaptedDAML.load(path) if kind == "daml-adapted" else AdaptedPolicy.load(path)
-    return policy, ENVS[kind]
+    _, config, _ = load_kind(path, *ADAPTED_KINDS)  # an adapted policy, made by `oneshot adapt`
+    if config["kind"] == "mil-adapted":
+        return AdaptedPolicy.load(path), "reach"
+    policy = AdaptedDAML.load(path)
+    return policy, "push" if policy.cfg.action_kind == "torque" else "place"
 
 
 def demonstrated_task(policy: AdaptedDAML | AdaptedPolicy) -> dict[str, Any]:
@@ -55,10 +58,10 @@ def run(policy_path: Path, env_name: str, task: dict[str, Any] | None, trials: i
     task = task if task is not None else demonstrated_task(policy)
     rng, size = np.random.default_rng(seed), tuple(policy.cfg.image_size)
     first: list[np.ndarray] = []
-    if native == "push":
-        outcomes = _run_push(policy, task, trials, rng, size, first)
-    else:
+    if native == "reach":
         outcomes = _run_reach(policy, task, trials, rng, size, first)
+    else:
+        outcomes = _run_imitation(policy, native, task, trials, rng, size, first)
     if video is not None:
         write_mp4(video, first, fps=20)
     successes = outcomes.count("success")
@@ -68,14 +71,22 @@ def run(policy_path: Path, env_name: str, task: dict[str, Any] | None, trials: i
             "seed": seed, "video": str(video) if video else None}
 
 
-def _run_push(policy: AdaptedDAML, task: dict[str, Any], trials: int, rng: np.random.Generator,
-              size: tuple[int, int], first: list[np.ndarray]) -> list[str]:
+def _run_imitation(policy: AdaptedDAML, family: str, task: dict[str, Any], trials: int,
+                   rng: np.random.Generator, size: tuple[int, int],
+                   first: list[np.ndarray]) -> list[str]:
+    """Trials of a DAML policy in the push or place twin of the task's split (default
+    held-out); a task the twin cannot stage is a ValueError naming the field."""
     split = task.get("split", "heldout")
-    fields = {name: task[name] for name in ("target", "distractor", "table") if name in task}
-    push_task = task_from_dict(fields, split)
-    env = PushEnv(split=split, image_size=size)
+    missing = [name for name in TASK_FIELDS[family][:2] if name not in task]
+    if missing:
+        raise ValueError(f"a {family} task needs {list(TASK_FIELDS[family][:2])}, got {task}")
+    fields = {name: task[name] for name in TASK_FIELDS[family] if name in task}
+    if family == "push":
+        fields = task_from_dict(fields, split).describe()
+    suite = next(suite for suite in SUITES.values() if suite.family == family)
+    env = suite_env(suite, "robot", size, split)
     try:
-        return [run_trial(env, policy, push_task.describe(), int(rng.integers(SEED_RANGE)),
+        return [run_trial(env, policy, fields, int(rng.integers(SEED_RANGE)),
                           first if trial == 0 else None) for trial in range(trials)]
     finally:
         env.close()

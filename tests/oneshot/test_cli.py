@@ -185,6 +185,33 @@ def test_demo_tells_the_daml_story_and_writes_video(daml, tmp_path):
     assert json.loads((run / "human_video" / "meta.json").read_text())["demonstrator"] == "human"
 
 
+def test_daml_trains_on_sawyer_place_demos_and_runs_the_place_human_suite(daml, tiny_place,
+                                                                         tmp_path):
+    """The Sawyer's MDN + gripper DAML on place data; a push checkpoint is refused there."""
+    done = oneshot("train", "daml", "--data", str(tiny_place), "--out", str(tmp_path / "place"),
+                   "--iterations", "2", "--meta-batch", "2", "--video-frames", "4",
+                   "--demo-frames", "4", "--config", str(daml / "small.json"))
+    assert done.returncode == 0, done.stderr
+    policy = json.loads((tmp_path / "place" / "config.json").read_text())["policy"]
+    assert policy["action_kind"] == "ee_velocity_gripper" and policy["state_dim"] == 18
+    done = oneshot("eval", "--checkpoint", str(tmp_path / "place"), "--suite", "place-human",
+                   "--trials", "2", "--trials-per-task", "2", "--json", str(tmp_path / "e.json"))
+    assert done.returncode == 0, done.stderr
+    result = json.loads((tmp_path / "e.json").read_text())
+    assert result["suite"] == "place-human" and result["trials"] == 2
+    assert result["successes"] + sum(result["failures"].values()) == 2
+    refused = oneshot("eval", "--checkpoint", str(daml / "daml"), "--suite", "place-human",
+                      "--trials", "1", "--json", str(tmp_path / "x.json"))
+    assert refused.returncode == 2 and "trained on push demos" in refused.stderr
+    done = oneshot("adapt", "--checkpoint", str(tmp_path / "place"), "--video",
+                   str(tiny_place / "task_0000" / "human_000"), "--out", str(tmp_path / "adapted"))
+    assert done.returncode == 0, done.stderr
+    done = oneshot("run", "--policy", str(tmp_path / "adapted"), "--env", "place", "--trials", "1",
+                   "--json", str(tmp_path / "run.json"))
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "run.json").read_text())["env"] == "place"
+
+
 @pytest.mark.parametrize("baseline", ["contextual", "da-lstm"])
 def test_baselines_train_on_the_same_data_and_evaluate_on_the_push_suites(daml, tiny_push, tmp_path,
                                                                            baseline):
