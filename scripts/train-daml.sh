@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The DAML push checkpoints, from nothing: a paired robot + human push dataset, then the
-# temporal-loss model on human videos, and the temporal and linear models on robot videos
-# (thesis Table 8), one after another with the thesis-scale preset (three trainings at
-# once on one GPU machine starved each other's CPU threads: see the README's GPU section).
+# The DAML checkpoints, from nothing: paired robot + human push and place datasets, then
+# the temporal-loss push model on human videos, the temporal and linear models on robot
+# videos (thesis Table 8) and the Sawyer placing model on human videos (Table 6), one after
+# another with the thesis-scale preset (three trainings at once on one GPU machine starved
+# each other's CPU threads: see the README's GPU section).
 #
 #   scripts/train-daml.sh DATA OUT MINUTES [TASKS] [extra `oneshot train daml` options]
 #
@@ -14,14 +15,17 @@ shift $(( $# < 4 ? $# : 4 ))
 python=${PYTHON:-python3}
 workers=$(( $(nproc) > 1 ? $(nproc) - 1 : 1 ))
 mkdir -p "$out"
-"$python" -m oneshot datagen push --out "$data" --tasks "$tasks" --demos-per-task 2 \
-  --workers "$workers" --seed 0 --no-progress
+for family in push place; do
+  "$python" -m oneshot datagen "$family" --out "$data/$family" --tasks "$tasks" \
+    --demos-per-task 2 --workers "$workers" --seed 0 --no-progress
+done
 train() {
-  local name=$1; shift
-  "$python" -m oneshot train daml --data "$data" --preset gpu --max-minutes "$minutes" \
+  local family=$1 name=$2; shift 2
+  "$python" -m oneshot train daml --data "$data/$family" --preset gpu --max-minutes "$minutes" \
     --out "$out/$name" "$@" > "$out/$name.log" 2>&1
 }
-train daml-push-human --video-from human "$@"
-train daml-push-video --video-from robot --early-frames 8 "$@"
-train daml-push-video-linear --video-from robot --loss linear --early-frames 8 "$@"
+train push daml-push-human --video-from human "$@"
+train push daml-push-video --video-from robot --early-frames 8 "$@"
+train push daml-push-video-linear --video-from robot --loss linear --early-frames 8 "$@"
+train place daml-place-human --video-from human "$@"
 tail -n 2 "$out"/*.metrics.jsonl
