@@ -4,6 +4,13 @@ The recorder feeds it live messages; ``oneshot convert`` feeds it the messages o
 MCAP log (their log time is when the recorder received them). Each ``add_*`` checks its
 message and raises MessageError for one that cannot be used, which the caller logs and
 skips; ``write`` aligns the streams (``demo_align``) and writes the episode atomically.
+
+A person's video is one camera's view: when the frames' camera (their header frame_id)
+changes during such a recording, the frames from before the last change are left out.
+This is what the sim twin's human demonstrator needs: its image_raw switches from the
+robot's camera to the one facing the person when the demonstration's scene is laid out,
+which may be a frame or two after the recording started. (A robot demo needs no such
+rule: frames before its first command are trimmed anyway.)
 """
 from __future__ import annotations
 
@@ -38,6 +45,7 @@ class EpisodeBuilder:
         self.streams = Streams([], [], [], [], [], [], [])
         self.frame_size: tuple[int, int] | None = None
         self.frame_id = "camera"
+        self.frame_ids: list[str] = []    # each frame's camera
 
     def add(self, topic: str, msg: Any, received_ns: int) -> None:
         """Add a message of one of TOPICS (others are ignored)."""
@@ -49,6 +57,7 @@ class EpisodeBuilder:
         frame = frame_from_msg(msg, self.frame_size)
         self.frame_size = (msg.width, msg.height)
         self.frame_id = msg.header.frame_id or self.frame_id
+        self.frame_ids.append(self.frame_id)
         self.streams.frame_times.append(received_ns)
         self.streams.frame_stamps.append(stamp_ns(msg))
         self.streams.frames.append(frame)
@@ -72,7 +81,7 @@ class EpisodeBuilder:
         EpisodeError when the messages make no episode."""
         streams = self.streams
         if demonstrator == "human":  # a person's video: no robot commands to learn from
-            streams = replace(streams, command_times=[], commands=[])
+            streams = replace(self._last_camera(streams), command_times=[], commands=[])
         elif not streams.commands:
             raise AlignmentError("no commands were recorded on cmd/joint for a robot demo")
         aligned = align(streams, self.robot.state)
@@ -83,3 +92,11 @@ class EpisodeBuilder:
             camera={"name": self.frame_id, "width": width, "height": height},
             scene={**scene, "robot": self.robot.name})
         return write_episode(path, episode), len(aligned.frames)
+
+    def _last_camera(self, streams: Streams) -> Streams:
+        """The frames since the camera last changed (module docstring)."""
+        start = len(self.frame_ids)
+        while start > 0 and self.frame_ids[start - 1] == self.frame_id:
+            start -= 1
+        return replace(streams, frame_times=streams.frame_times[start:],
+                       frame_stamps=streams.frame_stamps[start:], frames=streams.frames[start:])

@@ -13,9 +13,19 @@ also holds the arm (zero torque) when commands go stale.
 Episodes: ``sim/reset`` (std_srvs/Trigger) lays out a new scene; after ``episode_steps``
 steps the twin reports ``sim/episode`` (JSON: success, the target's final distance, and
 the task: the colour for reach; the objects and the goal for push) and holds still until
-the next reset. ``sim/demonstrate`` resets and lets a scripted teleoperator (the twin's
-expert, noise-free by default) drive one episode, publishing its commands on
-``cmd/joint`` as a person with a joystick would: this is how demos are recorded in sim.
+the next reset. ``sim/demonstrate`` resets and lets a scripted demonstrator (the twin's
+expert, noise-free by default) act for one episode; the ``demonstrator`` parameter says who:
+
+- ``robot`` (the default): a teleoperator drives the arm, publishing its commands on
+  ``cmd/joint`` as a person with a joystick would: this is how robot demos are recorded.
+- ``human`` (push twin only; the reach twin refuses it and serves ``robot``): a person's
+  hand pushes the target in a human-demonstrator env of the same task and split, and
+  ``image_raw`` shows the camera facing the person (frame ``human_view``) from that reset
+  until the next one. The arm is parked at its ready pose meanwhile and ``joint_states``
+  keep reporting it standing still, as a real robot's driver would; nothing goes out on
+  ``cmd/joint`` (a person sends no robot commands). Trials (``sim/reset``) run in the
+  robot's env as with a robot demonstrator. This is how DAML's one-shot loop sees a
+  person's video in sim.
 """
 from __future__ import annotations
 
@@ -23,6 +33,7 @@ import queue
 import threading
 import time
 
+import gymnasium as gym
 import numpy as np
 from rclpy.node import Node
 from rclpy.time import Time as RosTime
@@ -43,7 +54,7 @@ from adaptation_node.messages import (
 )
 from adaptation_node.params import declare
 from adaptation_node.runner import RCLError, run_nodes
-from adaptation_node.twins import TWINS, Teleoperator, Twin
+from adaptation_node.twins import TWINS, Camera, Teleoperator, Twin
 from sim.colours import SPLITS
 
 REQUEST_TIMEOUT_S = 5.0
@@ -63,7 +74,11 @@ class SimTwinNode(Node):
         self.command_timeout_s = declare(
             self, "command_timeout_s", 0.2, "hold the arm when commands are older", 0.01, 5.0)
         self.teleop_noise = declare(
-            self, "teleop_noise", 0.0, "std of the scripted teleoperator's torque noise", 0.0, 1.0)
+            self, "teleop_noise", 0.0, "std of the scripted demonstrator's action noise "
+            "(joint torques for the arm, m/s for a person's hand)", 0.0, 1.0)
+        demonstrator = declare(self, "demonstrator", "robot",
+                               "who acts on sim/demonstrate: robot (a teleoperator on the arm) "
+                               "or human (a person's hand, in the twin's human domain; push only)")
         if twin not in TWINS:
             self.get_logger().error(f"twin {twin!r} is not one of {sorted(TWINS)}; using 'reach'")
             twin = "reach"
@@ -71,13 +86,15 @@ class SimTwinNode(Node):
             self.get_logger().error(f"split {split!r} is not one of {SPLITS}; using 'heldout'")
             split = "heldout"
         self.twin: Twin = TWINS[twin](self, split, self.seed, (width, height))
+        self.demonstrator = self._demonstrator(demonstrator, twin)
         self.episode_steps = declare(
             self, "episode_steps", self.twin.episode_steps,
             "steps before an episode ends (default: the twin's episode)", 1, 100000)
         self.lock = threading.Lock()
-        self.command = self._idle()
+        self.command = np.zeros(len(self.twin.joint_names))
         self.command_time = -np.inf
         self.teleop: Teleoperator | None = None
+        self.acting = "robot"     # whose env the current (or last) episode runs in
         self.episode = 0
         self.sim_time = 0.0
         self.running = False
@@ -96,9 +113,18 @@ class SimTwinNode(Node):
         self.loop = threading.Thread(target=self.run_loop, name="sim_twin", daemon=True)
         self.loop.start()
 
-    def _idle(self) -> np.ndarray:
-        """Zero torque on every joint: the arm held still."""
-        return np.zeros(len(self.twin.joint_names))
+    def _demonstrator(self, name: str, twin: str) -> str:
+        """The ``demonstrator`` parameter if this twin offers it, else ``robot``."""
+        if name not in self.twin.demonstrators:
+            self.get_logger().error(f"demonstrator {name!r}: the {twin} twin offers "
+                                    f"{self.twin.demonstrators}; using 'robot'")
+            return "robot"
+        return name
+
+    @property
+    def stage(self) -> gym.Env:
+        """The env of the current (or last) episode."""
+        return self.envs[self.acting]
 
     # -- inputs -------------------------------------------------------------------------
 
@@ -133,30 +159,40 @@ class SimTwinNode(Node):
 
     def _serve(self, kind: str) -> str:
         with self.lock:
-            self._start_episode()
-            self.teleop = (self.twin.teleoperator(self.teleop_noise, self.seed + self.episode)
+            acting = self.demonstrator if kind == "demonstrate" else "robot"
+            self._start_episode(acting)
+            self.teleop = (self.twin.teleoperator(acting, self.teleop_noise,
+                                                  self.seed + self.episode)
                            if kind == "demonstrate" else None)
         return self._episode_text()
 
-    def _start_episode(self) -> None:
+    def _start_episode(self, acting: str) -> None:
+        """Lay out a new scene in ``acting``'s env; a person's scene parks the arm."""
         self.episode += 1
-        self.observation, _ = self.env.reset(options=self.twin.reset_options())
-        self.command = self._idle()
+        self.acting = acting
+        if acting != "robot":  # at its ready pose, still, out of the person's way
+            self.observations["robot"], _ = self.envs["robot"].reset(
+                options=self.twin.reset_options())
+        self.observations[acting], _ = self.stage.reset(options=self.twin.reset_options())
+        self.command = np.zeros(self.stage.action_space.shape)
         self.command_time = -np.inf
         self.running = True
         self.fresh = True  # the next tick shows the new scene before the first step
 
     def _episode_text(self) -> str:
-        return f"episode {self.episode}: {self.twin.describe(self.env)}"
+        return f"episode {self.episode}: {self.twin.describe(self.stage)}"
 
     # -- the control step -----------------------------------------------------------------
 
     def run_loop(self) -> None:
         """The simulation thread: every period it serves resets, steps the twin once with
-        the current command (while an episode runs) and publishes what the arm sees; half a
-        period later the scripted teleoperator, if demonstrating, answers that frame."""
-        self.env = self.twin.make_env()
-        self.observation, _ = self.env.reset(seed=self.seed, options=self.twin.reset_options())
+        the current command (while an episode runs) and publishes what the camera sees and
+        the arm's joints; half a period later the scripted demonstrator, if demonstrating,
+        answers that frame."""
+        actors = dict.fromkeys(("robot", self.demonstrator))  # one env each, the robot's first
+        self.envs = {who: self.twin.make_env(who) for who in actors}
+        self.observations = {who: env.reset(seed=self.seed, options=self.twin.reset_options())[0]
+                             for who, env in self.envs.items()}
         period, next_tick = 1.0 / self.rate_hz, time.monotonic()
         try:
             while not self.stopping.is_set() and self.context.ok():
@@ -174,16 +210,20 @@ class SimTwinNode(Node):
                 next_tick = max(next_tick + period, time.monotonic())
                 self.stopping.wait(next_tick - time.monotonic())
         finally:
-            self.env.close()
+            for env in self.envs.values():
+                env.close()
 
     def teleoperate(self) -> None:
-        """The scripted operator's command for the current frame, sent like a joystick's."""
+        """The scripted demonstrator's action for the current frame; a teleoperator's
+        goes out on ``cmd/joint`` like a joystick's, a person's hand just moves."""
         with self.lock:
             if self.teleop is None or not self.running:
                 return
-            self.command = command = self.teleop.act(self.env)
+            self.command = command = self.teleop.act(self.stage)
             self.command_time = time.monotonic()
-        self.command_pub.publish(command_msg(command))  # never publish holding the lock
+            joystick = self.acting == "robot"
+        if joystick:
+            self.command_pub.publish(command_msg(command))  # never publish holding the lock
 
     def tick(self) -> None:
         ended = None
@@ -191,8 +231,9 @@ class SimTwinNode(Node):
             if self.running and not self.fresh:
                 ended = self._step()
             self.fresh = False
-            observation = self.observation
-        self._publish(observation)  # publishing holds no lock
+            view, arm = self.observations[self.acting], self.observations["robot"]
+            camera = self.twin.cameras[self.acting]
+        self._publish(view["image"], camera, arm["state"])  # publishing holds no lock
         if ended is not None:
             self.episode_pub.publish(json_msg(ended))
             self.get_logger().info(f"episode {ended['episode']} ended: success={ended['success']}")
@@ -202,27 +243,27 @@ class SimTwinNode(Node):
         if time.monotonic() - self.command_time <= self.command_timeout_s:
             command = self.command
         else:
-            command = self._idle()
-        self.observation, _, _, _, info = self.env.step(command)
-        self.sim_time += self.env.dt
-        return self._finish_episode(info) if self.env.steps >= self.episode_steps else None
+            command = np.zeros_like(self.command)  # held still: zero torque, or a hand at rest
+        self.observations[self.acting], _, _, _, info = self.stage.step(command)
+        self.sim_time += self.stage.dt
+        return self._finish_episode(info) if self.stage.steps >= self.episode_steps else None
 
     def _finish_episode(self, info: dict) -> dict:
         self.running = False
         demonstrated, self.teleop = self.teleop is not None, None
-        return {"episode": self.episode, "success": self.env.is_success(),
+        return {"episode": self.episode, "success": self.stage.is_success(),
                 "final_distance": info["distance"], "demonstration": demonstrated,
-                **self.twin.report(self.env)}
+                **self.twin.report(self.stage)}
 
-    def _publish(self, observation: dict) -> None:
+    def _publish(self, image: np.ndarray, camera: Camera, arm_state: np.ndarray) -> None:
+        """The camera's ``image`` and the arm's joints from its observed ``arm_state``."""
         stamp = self.get_clock().now().to_msg()
-        image, twin = observation["image"], self.twin
+        twin = self.twin
         self.clock_pub.publish(Clock(clock=RosTime(nanoseconds=int(self.sim_time * 1e9)).to_msg()))
-        self.joint_pub.publish(joint_state_msg(twin.joint_names, *twin.joints(observation["state"]),
-                                               stamp))
-        self.image_pub.publish(image_msg(image, stamp, twin.frame_id))
+        self.joint_pub.publish(joint_state_msg(twin.joint_names, *twin.joints(arm_state), stamp))
+        self.image_pub.publish(image_msg(image, stamp, camera.frame_id))
         self.info_pub.publish(camera_info_msg(image.shape[1], image.shape[0],
-                                              twin.fovy_deg, stamp, twin.frame_id))
+                                              camera.fovy_deg, stamp, camera.frame_id))
 
     def destroy_node(self) -> None:
         self.stopping.set()

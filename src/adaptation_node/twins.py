@@ -11,6 +11,12 @@ camera's intrinsics, the task's own parameters and what ``sim/episode`` reports.
   the task is a (target, distractor, table) triple, the ``task`` parameter (JSON, as
   ``sim.push.task_from_dict`` reads it) or one drawn from the split and the seed.
 
+Who demonstrates on ``sim/demonstrate`` (the node's ``demonstrator`` parameter) is one of
+the twin's ``demonstrators``: ``robot`` (both twins: a scripted teleoperator drives the
+arm in the robot's own env) or ``human`` (push only: a person's hand pushes the target in
+a human-demonstrator PushEnv of the same task, filmed by the camera that faces the
+person, in front of the training backgrounds as the ``push-human`` suite shows them).
+
 Each adapter stays fixed on its task until the node restarts, so every demo and trial of
 a session is the same task, as one-shot imitation needs.
 """
@@ -18,7 +24,7 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import gymnasium as gym
 import numpy as np
@@ -29,9 +35,9 @@ from sim.colours import Colour, resolve_colour, task_colour
 from sim.expert import ReachExpert
 from sim.push import EPISODE_STEPS as PUSH_STEPS
 from sim.push import TORQUE_LIMIT, PushEnv, PushTask, sample_task, task_from_dict
-from sim.push_expert import ArmPushExpert
+from sim.push_expert import ArmPushExpert, HandPushExpert
 from sim.push_scene import JOINT_NAMES as PUSH_JOINTS
-from sim.push_scene import ROBOT_CAMERA_POSE
+from sim.push_scene import HUMAN_CAMERA_POSE, ROBOT_CAMERA_POSE
 from sim.reach import EPISODE_STEPS as REACH_STEPS
 from sim.reach import JOINT_NAMES as REACH_JOINTS
 from sim.reach import ReachEnv
@@ -48,6 +54,13 @@ class Teleoperator(Protocol):
     def act(self, env: gym.Env) -> np.ndarray: ...
 
 
+class Camera(NamedTuple):
+    """A view as the image header and camera_info tell it."""
+
+    frame_id: str
+    fovy_deg: float     # vertical field of view
+
+
 class Twin(ABC):
     """What the sim twin node needs from one twin; the subclasses fill it in.
 
@@ -57,15 +70,20 @@ class Twin(ABC):
     joint_names: tuple[str, ...]
     command_limit: float          # every command is clamped to [-limit, limit]
     episode_steps: int            # the default episode length
-    frame_id: str                 # the camera's frame
-    fovy_deg: float               # the camera's vertical field of view
+    cameras: dict[str, Camera]    # who can demonstrate -> the camera filming them; the
+                                  # "robot" camera also films every trial
 
     def __init__(self, node: Node, split: str, seed: int, image_size: tuple[int, int]) -> None:
         self.node, self.split, self.seed, self.image_size = node, split, seed, image_size
 
+    @property
+    def demonstrators(self) -> list[str]:
+        """Who can demonstrate on this twin."""
+        return sorted(self.cameras)
+
     @abstractmethod
-    def make_env(self) -> gym.Env:
-        """The twin's env, built on the simulation thread."""
+    def make_env(self, demonstrator: str = "robot") -> gym.Env:
+        """The env ``demonstrator`` acts in, built on the simulation thread."""
 
     def reset_options(self) -> dict[str, Any] | None:
         """``env.reset`` options that keep the session's task."""
@@ -77,8 +95,8 @@ class Twin(ABC):
         return state[:count], state[count:2 * count]
 
     @abstractmethod
-    def teleoperator(self, noise_std: float, seed: int) -> Teleoperator:
-        """The scripted teleoperator of one demonstration."""
+    def teleoperator(self, demonstrator: str, noise_std: float, seed: int) -> Teleoperator:
+        """The scripted ``demonstrator`` of one demonstration."""
 
     @abstractmethod
     def report(self, env: gym.Env) -> dict[str, Any]:
@@ -95,8 +113,7 @@ class ReachTwin(Twin):
     joint_names = REACH_JOINTS
     command_limit = 1.0
     episode_steps = REACH_STEPS
-    frame_id = "overhead"
-    fovy_deg = REACH_FOVY_DEG
+    cameras = {"robot": Camera("overhead", REACH_FOVY_DEG)}
 
     def __init__(self, node: Node, split: str, seed: int, image_size: tuple[int, int]) -> None:
         super().__init__(node, split, seed, image_size)
@@ -112,13 +129,13 @@ class ReachTwin(Twin):
                 self.node.get_logger().error(f"colour parameter: {error}; drawing one instead")
         return task_colour(self.split, np.random.default_rng(self.seed))
 
-    def make_env(self) -> gym.Env:
+    def make_env(self, demonstrator: str = "robot") -> gym.Env:
         return ReachEnv(split=self.split, image_size=self.image_size)
 
     def reset_options(self) -> dict[str, Any]:
         return {"colour": self.colour}
 
-    def teleoperator(self, noise_std: float, seed: int) -> Teleoperator:
+    def teleoperator(self, demonstrator: str, noise_std: float, seed: int) -> Teleoperator:
         return ReachExpert(noise_std=noise_std, seed=seed)
 
     def report(self, env: gym.Env) -> dict[str, Any]:
@@ -136,8 +153,8 @@ class PushTwin(Twin):
     joint_names = PUSH_JOINTS
     command_limit = TORQUE_LIMIT
     episode_steps = PUSH_STEPS
-    frame_id = "front"     # the robot camera faces the arm across the table
-    fovy_deg = ROBOT_CAMERA_POSE.fovy
+    cameras = {"robot": Camera("front", ROBOT_CAMERA_POSE.fovy),  # faces the arm across the table
+               "human": Camera("human_view", HUMAN_CAMERA_POSE.fovy)}  # faces the person
 
     def __init__(self, node: Node, split: str, seed: int, image_size: tuple[int, int]) -> None:
         super().__init__(node, split, seed, image_size)
@@ -155,15 +172,19 @@ class PushTwin(Twin):
                     f"task parameter {text!r}: {error}; drawing one instead")
         return sample_task(self.split, np.random.default_rng(self.seed))
 
-    def make_env(self) -> gym.Env:
-        return PushEnv(split=self.split, image_size=self.image_size, task=self.task)
+    def make_env(self, demonstrator: str = "robot") -> gym.Env:
+        return PushEnv(split=self.split, demonstrator=demonstrator, image_size=self.image_size,
+                       task=self.task, background_split="train")
 
-    def teleoperator(self, noise_std: float, seed: int) -> Teleoperator:
+    def teleoperator(self, demonstrator: str, noise_std: float, seed: int) -> Teleoperator:
+        if demonstrator == "human":
+            return HandPushExpert(noise_std=noise_std, seed=seed)
         return ArmPushExpert(noise_std=noise_std, seed=seed)
 
     def report(self, env: gym.Env) -> dict[str, Any]:
         scene = env.scene_description()
-        return {key: scene[key] for key in ("task", "goal_pos", "target_pos", "distractor_pos")}
+        return {key: scene[key] for key in ("task", "demonstrator", "goal_pos", "target_pos",
+                                            "distractor_pos")}
 
     def describe(self, env: gym.Env) -> str:
         task = self.task

@@ -88,3 +88,23 @@ def test_twist_commands_become_the_actions_of_a_twist_robot():
                     step * 10**9 + 5)
     np.testing.assert_allclose(align(builder.streams, robot.state).actions,
                                [[0.0] * 6, [0.1] * 6, [0.2] * 6])
+
+
+def test_a_persons_video_keeps_the_frames_since_the_camera_last_changed(tmp_path):
+    """The push twin switches image_raw to the camera facing the person when a human
+    demonstration starts: robot-camera frames recorded before that are left out."""
+    from builtin_interfaces.msg import Time
+
+    from adaptation_node.episode_builder import EpisodeBuilder
+    from adaptation_node.messages import image_msg
+    from adaptation_node.robots import profile
+    from episodes import read_episode
+
+    builder = EpisodeBuilder(profile("push"))
+    cameras = ["front", "front", "human_view", "human_view", "human_view"]
+    for step, camera in enumerate(cameras):
+        builder.add("image_raw", image_msg(frame(step), Time(sec=step), camera), step * 10**9)
+    path, length = builder.write(tmp_path / "human", {"family": "push"}, "human", {})
+    episode = read_episode(path)
+    assert length == 3 and episode.meta["camera"]["name"] == "human_view"
+    assert [f[0, 0, 0] for f in episode.frames] == [2, 3, 4]

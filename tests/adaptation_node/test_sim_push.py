@@ -1,5 +1,6 @@
 """The PR2-like push twin behind the ROS topics (``sim_twin`` with ``twin: push``), its
-recorder profile, and ``oneshot up sim-push``: nodes in their own processes, over DDS."""
+recorder profile, its demonstrators, and ``oneshot up sim-push-demos``: nodes in their own
+processes, over DDS."""
 from __future__ import annotations
 
 import json
@@ -103,14 +104,15 @@ def test_a_push_demo_is_recorded_into_a_robot_episode(start_node, probe, tmp_pat
     assert log.metadata["robot"] == "push"
 
 
-def test_up_sim_push_records_demos_and_stops(tmp_path, ros_domain):
-    """`oneshot up sim-push`, with one demo, a faster twin and its output under tmp_path."""
-    config = yaml.safe_load((CONFIG_DIR / "sim-push.yaml").read_text())
+def test_up_sim_push_demos_records_demos_and_stops(tmp_path, ros_domain):
+    """`oneshot up sim-push-demos`, with one demo, a faster twin and its output under
+    tmp_path."""
+    config = yaml.safe_load((CONFIG_DIR / "sim-push-demos.yaml").read_text())
     nodes = config["nodes"]
     nodes["sim_twin"]["parameters"]["rate_hz"] = 40.0
     nodes["demo_recorder"]["parameters"]["out_dir"] = str(tmp_path / "demos")
     nodes["rehearsal"]["parameters"]["demos_only"] = 1
-    path = tmp_path / "sim-push.yaml"
+    path = tmp_path / "sim-push-demos.yaml"
     path.write_text(yaml.safe_dump(config))
     run = subprocess.run([sys.executable, "-m", "oneshot.cli", "up", str(path),
                           "--domain-id", str(ros_domain), "--for", "90"],
@@ -123,3 +125,21 @@ def test_up_sim_push_records_demos_and_stops(tmp_path, ros_domain):
     assert demo.length == 100 and demo.actions is not None and demo.state.shape == (100, 21)
     log = read_log(next((tmp_path / "demos").glob("*.mcap")))
     assert not log.truncated and len(log.messages) >= 300  # 100 frames, states, commands
+
+
+@pytest.mark.parametrize("twin, demonstrator, message", [
+    ("reach", "human", "demonstrator 'human': the reach twin offers ['robot']; using 'robot'"),
+    ("push", "alien", "demonstrator 'alien': the push twin offers ['human', 'robot']; "
+                      "using 'robot'"),
+])
+def test_a_demonstrator_the_twin_lacks_is_reported_and_the_robot_demonstrates(
+        start_node, probe, twin, demonstrator, message):
+    commands = probe.record(Float64MultiArray, "cmd/joint", qos.COMMAND)
+    joints = probe.record(JointState, "joint_states", qos.STATE)
+    node = start_node(TWIN, twin=twin, demonstrator=demonstrator, rate_hz=40.0)
+    wait_until(lambda: joints, 30, "joint states")
+    assert message in node.text()
+    assert probe.call(Trigger, "sim/demonstrate", Trigger.Request()).success
+    wait_until(lambda: len(commands) >= 5, 10, "the teleoperator's commands on cmd/joint")
+    assert len(commands[-1][1].data) == len(joints[-1][1].name)  # joint torques, not a hand's
+    assert node.stop() == 0
