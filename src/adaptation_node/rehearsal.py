@@ -1,16 +1,19 @@
 """The twin rehearsal: the robot workflow, driven through the graph as an operator would.
 
 It records one demonstration (``/demo_recorder/start``, ``sim/demonstrate``, wait for
-the episode, ``/demo_recorder/stop``), waits until the policy node runs the policy
-adapted on it (``policy/active``), then resets the twin ``episodes`` times and counts
-the successes reported on ``sim/episode``. The result goes out on ``rehearsal/result``
-(JSON) and the node exits, which ends an ``oneshot up`` graph configured to stop with it.
+the episode, ``/demo_recorder/stop``; the twin's ``demonstrator`` says whether a
+teleoperator drives the arm or a person pushes in front of the camera, as in
+``launch/sim-push.yaml``), waits until the policy node runs the policy adapted on it
+(``policy/active``), then resets the twin ``episodes`` times and counts the successes
+reported on ``sim/episode``. The result (JSON, with whether the demonstrator itself
+succeeded) goes out on ``rehearsal/result`` and the node exits, which ends an
+``oneshot up`` graph configured to stop with it.
 Only services and topics are used, so it exercises exactly what runs on a robot.
 
 ``demos_only: N`` (N > 0) records N demonstrations the same way and stops there, with no
-adaptation or trials: the way to collect demos on a twin that has no meta-trained policy
-yet (``launch/sim-push.yaml``). Its result lists the episodes and, for each, whether the
-scripted teleoperator succeeded and the target's final distance (failed demos are kept:
+adaptation or trials: the way to collect demos to meta-train on
+(``launch/sim-push-demos.yaml``). Its result lists the episodes and, for each, whether the
+scripted demonstrator succeeded and the target's final distance (failed demos are kept:
 filter on ``success`` before training).
 """
 from __future__ import annotations
@@ -90,19 +93,20 @@ class RehearsalNode(Node):
         self._drain()  # ... so what the latched topics replay has arrived
         if self.demos_only:
             return self.record_demos(self.demos_only)
-        demo, _ = self.record_demo()
+        demo, report = self.record_demo()
         active = self.wait_for("policy/active", lambda e: True)
         results = []
         for _ in range(self.episodes):
             self.call("sim/reset")
             results.append(self.wait_for("sim/episode", lambda e: not e.get("demonstration")))
         successes = sum(bool(r["success"]) for r in results)
-        return {"demo": demo, "policy_version": active["version"], "episodes": len(results),
+        return {"demo": demo, "demo_success": bool(report["success"]),
+                "policy_version": active["version"], "episodes": len(results),
                 "successes": successes, "success_rate": successes / len(results),
                 "final_distances": [r["final_distance"] for r in results]}
 
     def record_demo(self) -> tuple[str, dict[str, Any]]:
-        """One teleoperated demo through the recorder: its episode and the twin's report."""
+        """One demo through the recorder: its episode and the twin's report."""
         self.start_recording()
         self.call("sim/demonstrate")
         report = self.wait_for("sim/episode", lambda e: e.get("demonstration"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 import itertools
 import os
 import signal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -59,3 +60,18 @@ def probe(ros_domain):
     node = Probe(ros_domain)
     yield node
     node.close()
+
+
+@pytest.fixture(scope="session")
+def daml_checkpoint(tiny_push: Path, tmp_path_factory) -> Path:
+    """A DAML checkpoint (kind "daml") for the push twin's 32x32 camera, meta-trained for
+    one iteration on ``tiny_push``: enough for the graph's wiring, not to push well."""
+    from meta_policy.daml_config import DAMLConfig, DAMLTrainConfig
+    from meta_policy.daml_train import train_daml
+
+    tiny = DAMLConfig(image_size=(32, 32), conv_channels=(4, 4), kernel_sizes=(3, 3),
+                      strides=(2, 2), fc_hidden=(16, 16), points_loss_channels=(4, 4),
+                      hidden_loss_channels=(4, 4), loss_kernel=3, bias_transform_dim=2)
+    train = DAMLTrainConfig(iterations=1, meta_batch=2, video_frames=4, demo_frames=4)
+    return train_daml(tiny_push, tmp_path_factory.mktemp("daml") / "ckpt", tiny, train,
+                      ["test"], progress=False)

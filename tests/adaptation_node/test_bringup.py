@@ -17,14 +17,23 @@ from episodes import read_episode
 REPO = Path(__file__).resolve().parents[2]
 
 
-def test_the_sim_reach_config_is_the_whole_loop():
-    graph = load_graph("sim-reach")
+@pytest.mark.parametrize("name, checkpoint", [("sim-reach", "checkpoints/mil-reach"),
+                                              ("sim-push", "checkpoints/daml-push-human")])
+def test_the_sim_configs_are_the_whole_loop(name, checkpoint):
+    graph = load_graph(name)
     assert [n.name for n in graph.nodes] == [
         "sim_twin", "demo_recorder", "adaptation", "policy", "rehearsal"]
-    assert graph.until == "rehearsal" and graph.source == CONFIG_DIR / "sim-reach.yaml"
+    assert graph.until == "rehearsal" and graph.source == CONFIG_DIR / f"{name}.yaml"
+    assert graph.nodes[2].parameters["checkpoint"] == checkpoint
 
 
-@pytest.mark.parametrize("name", ["sim-reach", "sim-push", "pr2", "sawyer", "sawyer-servo", "realsense", "usb"])
+def test_sim_push_adapts_on_a_persons_video_in_the_twin():
+    twin, recorder = (spec.parameters for spec in load_graph("sim-push").nodes[:2])
+    assert twin["demonstrator"] == recorder["demonstrator"] == "human"
+
+
+@pytest.mark.parametrize("name", ["sim-reach", "sim-push", "sim-push-demos", "pr2", "sawyer",
+                                  "sawyer-servo", "realsense", "usb"])
 def test_every_shipped_config_loads_with_known_robots(name):
     for spec in load_graph(name).nodes:
         if "robot" in spec.parameters:

@@ -1,20 +1,24 @@
 """DAML in the ROS graph: the adaptation node adapts a DAML checkpoint on a human video
-announced on ``demo/recorded`` and the policy node drives the PR2-like push twin with it.
+announced on ``demo/recorded`` and the policy node drives the PR2-like push twin with it;
+``oneshot up sim-push`` runs that loop from a person's demonstration in the twin.
 
 The nodes run in their own processes and talk to the test over DDS (ros_harness). The
 DAML checkpoint is a tiny one meta-trained for one iteration on ``tiny_push`` (32x32
-paired push demos): what is checked is the wiring, not how well it pushes.
+paired push demos; the ``daml_checkpoint`` fixture): what is checked is the wiring, not
+how well it pushes.
 """
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
-from sensor_msgs.msg import JointState
+from sensor_msgs.msg import Image, JointState
 from std_msgs.msg import Float64, Float64MultiArray, String
 from std_srvs.srv import Trigger
 
@@ -24,29 +28,17 @@ from adaptation_node.bringup import CONFIG_DIR
 from adaptation_node.messages import json_msg
 from adaptation_node.policy_node import load_adapted
 from adaptation_node.robots import profile
+from episodes import read_episode
 from meta_policy.adapt import AdaptedPolicy
 from meta_policy.config import MILConfig
 from meta_policy.daml_adapt import AdaptedDAML, MetaTrainedDAML, adapt, load_daml
-from meta_policy.daml_config import DAMLConfig, DAMLTrainConfig
-from meta_policy.daml_train import train_daml
 from meta_policy.policy import MILPolicy
 from metalearn.checkpoint import CheckpointError
 from sim.video import write_mp4
 
 from ros_harness import wait_until
 
-TINY = DAMLConfig(image_size=(32, 32), conv_channels=(4, 4), kernel_sizes=(3, 3),
-                  strides=(2, 2), fc_hidden=(16, 16), points_loss_channels=(4, 4),
-                  hidden_loss_channels=(4, 4), loss_kernel=3, bias_transform_dim=2)
 PUSH = profile("push")
-
-
-@pytest.fixture(scope="module")
-def daml_checkpoint(tiny_push: Path, tmp_path_factory) -> Path:
-    """A meta-trained DAML checkpoint (kind "daml") for the push twin's 32x32 camera."""
-    train = DAMLTrainConfig(iterations=1, meta_batch=2, video_frames=4, demo_frames=4)
-    return train_daml(tiny_push, tmp_path_factory.mktemp("daml") / "ckpt", TINY, train,
-                      ["test"], progress=False)
 
 
 def bad_videos(root: Path) -> dict[str, Path]:
@@ -131,3 +123,49 @@ def test_the_nodes_load_by_kind_and_refuse_the_wrong_one(tmp_path, tiny_push, da
         load_adapted(str(daml_path), mil_policy)  # no method change between two steps
     with pytest.raises(CheckpointError, match="restart the policy node"):
         load_adapted(str(mil_path), daml_policy)
+
+
+def test_up_sim_push_adapts_daml_on_a_persons_demo_and_rehearses(
+        tmp_path, ros_domain, probe, daml_checkpoint):
+    """`oneshot up sim-push` with the tiny checkpoint (so a 32x32 twin), a faster twin, two
+    trials and its output under tmp_path: the wiring of the loop, not its success rate."""
+    reports = probe.record(String, "sim/episode", qos.LATCHED)
+    images = probe.record(Image, "image_raw", qos.IMAGES)
+    config = yaml.safe_load((CONFIG_DIR / "sim-push.yaml").read_text())
+    nodes = config["nodes"]
+    nodes["sim_twin"]["parameters"].update(rate_hz=40.0, image_width=32, image_height=32)
+    nodes["demo_recorder"]["parameters"]["out_dir"] = str(tmp_path / "demos")
+    nodes["adaptation"]["parameters"].update(checkpoint=str(daml_checkpoint),
+                                             out_dir=str(tmp_path / "adapted"))
+    nodes["rehearsal"]["parameters"]["episodes"] = 2
+    path = tmp_path / "sim-push.yaml"
+    path.write_text(yaml.safe_dump(config))
+    run = subprocess.run([sys.executable, "-m", "oneshot.cli", "up", str(path),
+                          "--domain-id", str(ros_domain), "--for", "90"],
+                         capture_output=True, text=True, timeout=120)
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, output[-3000:]
+    result = json.loads(output.split("rehearsal result: ", 1)[1].splitlines()[0])
+    assert result["episodes"] == len(result["final_distances"]) == 2
+    assert result["policy_version"] == 1 and isinstance(result["demo_success"], bool)
+
+    # the person demonstrated, the robot ran the trials
+    demonstrators = [(r["demonstration"], r["demonstrator"])
+                     for r in (json.loads(m.data) for _, m in reports)]
+    assert demonstrators == [(True, "human"), (False, "robot"), (False, "robot")]
+
+    # the episode is the person's video, seen by the camera facing them, while the arm stood
+    demo = read_episode(result["demo"])
+    assert demo.demonstrator == "human" and demo.actions is None
+    assert demo.meta["camera"]["name"] == "human_view"
+    assert demo.length >= 100 and demo.frames.shape[1:] == (32, 32, 3)
+    robot_view = {bytes(m.data) for _, m in images if m.header.frame_id == "front"}
+    assert robot_view  # before the demonstration and in the trials
+    assert not any(frame.tobytes() in robot_view for frame in demo.frames)
+    state = np.asarray(demo.state)
+    assert state.shape == (demo.length, 21)
+    np.testing.assert_allclose(state, np.broadcast_to(state[0], state.shape))  # parked
+    assert not np.any(state[:, 7:14])  # no joint moving
+
+    adapted = tmp_path / "adapted" / "policy-v0001"
+    assert json.loads((adapted / "config.json").read_text())["kind"] == "daml-adapted"
