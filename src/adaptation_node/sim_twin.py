@@ -24,8 +24,9 @@ expert, noise-free by default) act for one episode; the ``demonstrator`` paramet
   until the next one. The arm is parked at its ready pose meanwhile and ``joint_states``
   keep reporting it standing still, as a real robot's driver would; nothing goes out on
   ``cmd/joint`` (a person sends no robot commands). Trials (``sim/reset``) run in the
-  robot's env as with a robot demonstrator. This is how DAML's one-shot loop sees a
-  person's video in sim.
+  robot's env as with a robot demonstrator. Like a person filming, the demonstration ends
+  a few steps (HUMAN_LINGER) after the target reaches the goal, as in the human demos of
+  ``oneshot datagen push``. This is how DAML's one-shot loop sees a person's video in sim.
 """
 from __future__ import annotations
 
@@ -56,6 +57,7 @@ from adaptation_node.params import declare
 from adaptation_node.runner import RCLError, run_nodes
 from adaptation_node.twins import TWINS, Camera, Teleoperator, Twin
 from sim.colours import SPLITS
+from sim.manipulation_datagen import HUMAN_LINGER
 
 REQUEST_TIMEOUT_S = 5.0
 
@@ -94,6 +96,7 @@ class SimTwinNode(Node):
         self.command = np.zeros(len(self.twin.joint_names))
         self.command_time = -np.inf
         self.teleop: Teleoperator | None = None
+        self.linger: int | None = None  # steps a demonstrating person films after success
         self.acting = "robot"     # whose env the current (or last) episode runs in
         self.episode = 0
         self.sim_time = 0.0
@@ -164,7 +167,15 @@ class SimTwinNode(Node):
             self.teleop = (self.twin.teleoperator(acting, self.teleop_noise,
                                                   self.seed + self.episode)
                            if kind == "demonstrate" else None)
+            self.linger = self._linger(acting)
         return self._episode_text()
+
+    def _linger(self, acting: str) -> int | None:
+        """How many steps a demonstrating person keeps filming after success (None: the
+        episode runs its full length)."""
+        if acting != "human":
+            return None
+        return int(np.random.default_rng(self.seed + self.episode).integers(*HUMAN_LINGER))
 
     def _start_episode(self, acting: str) -> None:
         """Lay out a new scene in ``acting``'s env; a person's scene parks the arm."""
@@ -246,7 +257,10 @@ class SimTwinNode(Node):
             command = np.zeros_like(self.command)  # held still: zero torque, or a hand at rest
         self.observations[self.acting], _, _, _, info = self.stage.step(command)
         self.sim_time += self.stage.dt
-        return self._finish_episode(info) if self.stage.steps >= self.episode_steps else None
+        if self.linger is not None and info["success_so_far"]:
+            self.linger -= 1  # a person stops filming soon after the goal is reached
+        done = self.stage.steps >= self.episode_steps or self.linger == 0
+        return self._finish_episode(info) if done else None
 
     def _finish_episode(self, info: dict) -> dict:
         self.running = False

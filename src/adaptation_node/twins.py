@@ -32,6 +32,7 @@ from rclpy.node import Node
 
 from adaptation_node.params import declare
 from sim.colours import Colour, resolve_colour, task_colour
+from sim.datagen_families import HUMAN_SPEEDS
 from sim.expert import ReachExpert
 from sim.push import EPISODE_STEPS as PUSH_STEPS
 from sim.push import TORQUE_LIMIT, PushEnv, PushTask, sample_task, task_from_dict
@@ -177,8 +178,11 @@ class PushTwin(Twin):
                        task=self.task, background_split="train")
 
     def teleoperator(self, demonstrator: str, noise_std: float, seed: int) -> Teleoperator:
+        """The arm's teleoperator, or a person whose pace varies as in the human demos of
+        ``oneshot datagen push`` (HUMAN_SPEEDS), so DAML sees videos like its training ones."""
         if demonstrator == "human":
-            return HandPushExpert(noise_std=noise_std, seed=seed)
+            speed = float(np.random.default_rng(seed).uniform(*HUMAN_SPEEDS))
+            return HandPushExpert(noise_std=noise_std, seed=seed, speed=speed)
         return ArmPushExpert(noise_std=noise_std, seed=seed)
 
     def report(self, env: gym.Env) -> dict[str, Any]:
