@@ -198,9 +198,10 @@ def sample_most_probable(mixture: MixtureParams, n: int = 100,
 def select_action(output: DAMLOutput, n: int = 100,
                   generator: torch.Generator | None = None) -> torch.Tensor:
     """The action to execute: torques as predicted, or the most probable of ``n`` sampled
-    velocities followed by the gripper command (1 = close when its probability is > 0.5)."""
+    velocities followed by the gripper command in the twins' convention: +1 closes (its
+    probability of closed is > 0.5), -1 opens."""
     if output.mixture is None:
         return output.actions
     velocity = sample_most_probable(output.mixture, n, generator)
-    closed = (output.gripper_logit > 0).to(velocity.dtype)
-    return torch.cat([velocity, closed[..., None]], dim=-1)
+    command = torch.where(output.gripper_logit > 0, 1.0, -1.0).to(velocity.dtype)
+    return torch.cat([velocity, command[..., None]], dim=-1)

@@ -59,7 +59,8 @@ def test_ee_velocity_gripper_policy_shapes(lead):
     assert out.mixture.means.shape == out.mixture.log_stds.shape == (*lead, 3, 3)
     action = select_action(out, n=10)
     assert action.shape == (*lead, 4)
-    assert set(action[..., 3].unique().tolist()) <= {0.0, 1.0}
+    closing = out.gripper_logit > 0  # the twins' gripper command: +1 closes, -1 opens
+    assert torch.equal(action[..., 3], torch.where(closing, 1.0, -1.0))
 
 
 def test_policy_runs_under_functional_call_with_substituted_parameters():
