@@ -219,9 +219,9 @@ def make_baseline_batch(sampler: PairSampler, tasks: int, spec: ClipSpec) -> DAM
     return DAMLBatch(video, frames, state, actions, gripper if spec.gripper else None, pose)
 
 
-def baseline_spec(cfg: VideoBaselineConfig, train: DAMLTrainConfig) -> ClipSpec:
+def baseline_spec(cfg: VideoBaselineConfig, train: DAMLTrainConfig, family: str) -> ClipSpec:
     """DAML's clip layout; the contextual model needs only each video's final frame."""
-    spec = clip_spec(cfg, train)  # reads only action_kind and aux_pose_dim
+    spec = clip_spec(cfg, train, family)  # reads only action_kind and aux_pose_dim
     if cfg.kind == "contextual":
         return replace(spec, video_frames=1)
     return spec
@@ -239,7 +239,8 @@ class VideoBaselineTrainer:
         torch.manual_seed(train.seed)
         self.cfg, self.train, self.dataset = cfg, train, dataset
         self.sampler = PairSampler(dataset, train.video_from, np.random.default_rng(train.seed))
-        self.spec, self.device = baseline_spec(cfg, train), torch.device(train.device)
+        self.spec = baseline_spec(cfg, train, dataset.family)
+        self.device = torch.device(train.device)
         self.model = make_video_baseline(cfg)
         self.model.state_norm.fit(all_states(dataset))  # robot states only, as DAML
         self.model.to(self.device)

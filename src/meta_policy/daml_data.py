@@ -9,6 +9,12 @@ random (B.3.1, L6904-L6906) and kept in time order, so the temporal loss reads m
 Colour augmentation (B.3.4-B.3.5, L6978-L6980, L6996-L6998): each clip's hue, saturation
 and value are shifted by one draw from U[-0.3, 0.3], which the thesis found makes the
 policy robust to lighting; frames leave here as floats in [0, 1], channels first.
+
+Auxiliary pose target (L3538-L3546): placing supervises the last end-effector position
+(the container is there); pushing the position where the end effector meets the target
+object, which the thesis's demonstrator marks by hand and the twin's recorded layout
+gives here (:func:`contact_step`). Only the contact pose says which object is pushed, so
+it is what makes even a demo's first frames, before the arm commits, need the video.
 """
 from __future__ import annotations
 
@@ -163,6 +169,7 @@ class ClipSpec:
     gripper: bool = False
     pose_index: int = 14
     pose_dim: int = 3
+    pose_at_contact: bool = False  # pushing: the pose at contact; else the final pose
 
 
 def task_tensors(video: EpisodeReader, demo: EpisodeReader, spec: ClipSpec,
@@ -178,12 +185,26 @@ def task_tensors(video: EpisodeReader, demo: EpisodeReader, spec: ClipSpec,
     gripper = (actions[:, -1] > 0).float() if spec.gripper else torch.zeros(0)
     if spec.gripper:
         actions = actions[:, :-1]
-    final = np.array(demo.state[demo.length - 1], dtype=np.float32)
+    step = contact_step(demo, spec.pose_index) if spec.pose_at_contact else demo.length - 1
+    pose = np.array(demo.state[step], dtype=np.float32)
+    pose = pose[spec.pose_index:spec.pose_index + spec.pose_dim]
     return (augment_colour(video_clip, rng, spec.colour_shift),
             augment_colour(channels_first(demo.frames[index]), rng, spec.colour_shift),
             torch.from_numpy(np.asarray(demo.state[index], dtype=np.float32)),
-            actions, gripper,
-            torch.from_numpy(final[spec.pose_index:spec.pose_index + spec.pose_dim]))
+            actions, gripper, torch.from_numpy(pose))
+
+
+def contact_step(demo: EpisodeReader, pose_index: int) -> int:
+    """The step at which a pushing demo's end effector meets the target: the one closest to
+    the target's recorded start position at the height the push ends at (a pusher passing
+    over the object on its way behind it is higher, so it does not count)."""
+    start = (demo.meta.get("scene") or {}).get("target_pos")
+    if start is None:
+        raise ValueError(f"{demo.path}: its scene records no target_pos, so the contact pose "
+                         f"of a pushing demo cannot be found")
+    position = np.asarray(demo.state, dtype=np.float64)[:, pose_index:pose_index + 3]
+    touch = np.array([start[0], start[1], position[-1, 2]])
+    return int(np.argmin(np.linalg.norm(position - touch, axis=1)))
 
 
 def make_batch(sampler: PairSampler, tasks: int, spec: ClipSpec) -> DAMLBatch:

@@ -100,10 +100,14 @@ class DAMLObjective(nn.Module):
         return float(self.outer_loss(per_task(params_of(self.policy), len(batch)), batch))
 
 
-def clip_spec(cfg: DAMLConfig, train: DAMLTrainConfig) -> ClipSpec:
+PUSHING = ("push", "sawyer-push")  # families whose pose target is the contact pose (L3542)
+
+
+def clip_spec(cfg: DAMLConfig, train: DAMLTrainConfig, family: str) -> ClipSpec:
+    """How meta-batches of demos of ``family`` are cut for this policy and outer loop."""
     return ClipSpec(train.video_frames, train.demo_frames, train.early_frames, train.early_window,
                     train.colour_shift, gripper=cfg.action_kind == "ee_velocity_gripper",
-                    pose_dim=cfg.aux_pose_dim)
+                    pose_dim=cfg.aux_pose_dim, pose_at_contact=family in PUSHING)
 
 
 def checkpoint_config(cfg: DAMLConfig) -> dict:
@@ -124,7 +128,7 @@ class DAMLTrainer:
         self.cfg, self.train, self.dataset = cfg, train, dataset
         rng = np.random.default_rng([train.seed, self.rank])
         self.sampler = PairSampler(dataset, train.video_from, rng)
-        self.spec = clip_spec(cfg, train)
+        self.spec = clip_spec(cfg, train, dataset.family)
         self.device = _device(train.device, self.rank)
         self.objective = DAMLObjective(cfg, train.aux_pose_weight)
         self.objective.policy.state_norm.fit(all_states(dataset))

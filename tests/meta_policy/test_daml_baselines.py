@@ -93,7 +93,7 @@ def test_training_clips_end_on_the_final_frame(tiny_push):
         index = end_anchored_indices(count, length, rng)
         assert len(index) == length and index[-1] == count - 1 and np.all(np.diff(index) >= 0)
     cfg = VideoBaselineConfig(kind="contextual", **SMALL)
-    spec = baseline_spec(cfg, DAMLTrainConfig(**QUICK))
+    spec = baseline_spec(cfg, DAMLTrainConfig(**QUICK), "push")
     sampler = PairSampler(Dataset(tiny_push), "human", np.random.default_rng(0))
     batch = make_baseline_batch(sampler, 2, spec)
     assert batch.video.shape[:2] == (2, 1) and batch.frames.shape[:2] == (2, 4)

@@ -8,6 +8,7 @@ from meta_policy.daml_data import (
     ClipSpec,
     PairSampler,
     augment_colour,
+    contact_step,
     hsv_to_rgb,
     make_batch,
     rgb_to_hsv,
@@ -71,6 +72,23 @@ def test_batch_shapes_and_end_pose_target(tiny_push):
             for e in sampler.dataset.episodes_of(t) if e.actions is not None}
     assert all(tuple(p.tolist()) in {tuple(np.float32(v) for v in end) for end in ends}
                for p in batch.pose)
+
+
+def test_pushing_supervises_the_pose_where_the_pusher_meets_the_target(tiny_push):
+    """L3542-L3545: the contact pose lies at the target's start, at pushing height; the
+    final pose (placing's target) is by the goal, the same for either object."""
+    sampler = PairSampler(Dataset(tiny_push), "human", np.random.default_rng(3))
+    spec = ClipSpec(video_frames=4, demo_frames=5, pose_at_contact=True)
+    for task_id in sampler.tasks(3):
+        video, demo = sampler.pair(task_id)
+        pose = task_tensors(video, demo, spec, sampler.rng)[5].numpy()
+        scene = demo.meta["scene"]
+        target, goal = np.array(scene["target_pos"]), np.array(scene["goal_pos"])
+        to_target = np.linalg.norm(pose[:2] - target)
+        assert to_target < 0.12 and to_target < np.linalg.norm(pose[:2] - goal)
+        step = contact_step(demo, 14)
+        assert 0 < step < demo.length - 1
+        assert abs(pose[2] - np.asarray(demo.state)[-1, 16]) < 0.05  # low, pushing
 
 
 def test_early_frames_oversample_the_start_of_the_robot_demo(tiny_push):
