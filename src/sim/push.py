@@ -54,7 +54,7 @@ APPROACH_ROOM = 0.10                   # free space behind the target for the pu
 MAX_PUSH_ANGLE = np.radians(70.0)      # pushes point at most this far off straight away
                                        # from the shoulder: a PR2 arm cannot push sideways
 MAX_LAYOUT_ATTEMPTS = 20000            # draws before a layout is declared impossible
-DISTRACTOR_TRIES = 200                # distractor draws per goal and target
+DISTRACTOR_TRIES = 200                # draws of the second object per goal and first
 CLEARANCE = 0.06                       # free space kept around the target's path (m)
 HAND_START = np.array([0.3, -0.55, TABLE_Z + 0.2])
 # The arm starts raised over the table (pusher near (0.34, -0.15), 0.18 m up), each joint
@@ -317,48 +317,53 @@ class PushEnv(gym.Env):
     def _draw_layout(self, rng: np.random.Generator) -> tuple[np.ndarray, ...] | None:
         """One try at (goal, target, distractor); None if it breaks a layout rule.
 
-        Target and distractor are drawn from one distribution: each a push away from the
-        goal with room behind it for the pusher inside the working annulus, each clear of
-        the other's path. Only the demonstration then tells which to push. A layout that
-        asked this of the target alone gave it away (the distractor sat where no push could
-        start), and a DAML policy learnt to do without the demo.
+        Target and distractor are drawn alike: each a push away from the goal with room
+        behind it for the pusher inside the working annulus, each clear of the other's
+        path; a coin decides which is drawn first and which around it, so neither role has
+        a place of its own. Only the demonstration then tells which to push. (With the
+        distractor anywhere, or always drawn second, where an object lay gave the target
+        away, and a DAML policy learnt to do without the demo.) Pinned positions come first.
         """
-        target_r = self.look.target.footprint_radius
-        distractor_r = self.look.distractor.footprint_radius
         goal = self._pinned("goal")
         goal = _polar(rng, GOAL_RADII, GOAL_BEARINGS) if goal is None else goal
-        target = self._pinned("target_pos")
-        if target is None:
-            target = _pushable_start(rng, goal, target_r)
-            if target is None:
+        radius = {"target": self.look.target.footprint_radius,
+                  "distractor": self.look.distractor.footprint_radius}
+        start = {"target": self._pinned("target_pos"), "distractor": self._pinned("distractor_pos")}
+        order = ["target", "distractor"] if rng.random() < 0.5 else ["distractor", "target"]
+        first, second = sorted(order, key=lambda name: start[name] is None)  # pinned first
+        if start[first] is None:
+            start[first] = _pushable_start(rng, goal, radius[first])
+            if start[first] is None:
                 return None
-        distractor = self._pinned("distractor_pos")
-        if distractor is None:
-            distractor = self._draw_distractor(rng, goal, target, target_r, distractor_r)
-            if distractor is None:
+        if start[second] is None:
+            start[second] = self._draw_beside(rng, goal, start[first], radius[first],
+                                              radius[second])
+            if start[second] is None:
                 return None
-        if np.linalg.norm(distractor - target) <= target_r + distractor_r:
+        target, distractor = start["target"], start["distractor"]
+        if np.linalg.norm(distractor - target) <= sum(radius.values()):
             return None                         # pinned positions put the objects inside each other
         return goal, target, distractor
 
     @staticmethod
-    def _draw_distractor(rng: np.random.Generator, goal: np.ndarray, target: np.ndarray,
-                         target_r: float, distractor_r: float) -> np.ndarray | None:
-        """A distractor start drawn like the target's, each off the other's path, or None.
+    def _draw_beside(rng: np.random.Generator, goal: np.ndarray, other: np.ndarray,
+                     other_r: float, own_r: float) -> np.ndarray | None:
+        """A pushable start for an object of footprint ``own_r``, off the path of the one
+        at ``other`` and it off its own, or None.
 
-        Drawn up to DISTRACTOR_TRIES times for one goal and target: pushable pairs are
-        rare (both approach points must stay in the working annulus), so redrawing the
+        Drawn up to DISTRACTOR_TRIES times for one goal and first object: pushable pairs
+        are rare (both approach points must stay in the working annulus), so redrawing the
         whole layout for every blocked path would exhaust MAX_LAYOUT_ATTEMPTS."""
-        clear = target_r + distractor_r + CLEARANCE
-        target_path = _approach(target, goal, target_r)
+        clear = other_r + own_r + CLEARANCE
+        other_path = _approach(other, goal, other_r)
         for _ in range(DISTRACTOR_TRIES):
-            distractor = _pushable_start(rng, goal, distractor_r)
-            if distractor is None:
+            start = _pushable_start(rng, goal, own_r)
+            if start is None:
                 continue
-            own_path = _approach(distractor, goal, distractor_r)
-            if (segment_distance(distractor, target_path, goal) > clear
-                    and segment_distance(target, own_path, goal) > clear):
-                return distractor
+            own_path = _approach(start, goal, own_r)
+            if (segment_distance(start, other_path, goal) > clear
+                    and segment_distance(other, own_path, goal) > clear):
+                return start
         return None
 
     def _place_hand(self) -> None:

@@ -134,6 +134,21 @@ def test_layouts_give_target_and_distractor_the_same_role():
     env.close()
 
 
+def test_neither_role_has_a_side_of_the_goal_of_its_own():
+    """Pushable pairs mostly straddle the goal, one on each side; were one role always
+    drawn first, it would take the roomier side and so give the target away."""
+    env = PushEnv(task=TASK)
+    sides = []
+    for seed in range(300):
+        env.reset(seed=seed)
+        offsets = [env.object_pos(body) - SHOULDER for body in ("target", "distractor")]
+        goal = env.goal_pos - SHOULDER
+        bearing = [np.arctan2(o[1], o[0]) - np.arctan2(goal[1], goal[0]) for o in offsets]
+        sides.append(bearing[0] > bearing[1])
+    env.close()
+    assert 0.4 < np.mean(sides) < 0.6
+
+
 def test_unknown_objects_are_named():
     with pytest.raises(UnknownObjectError, match="train-999-box"):
         task_from_dict({"target": "train-999-box", "distractor": "train-001-box"}, "train")
