@@ -88,7 +88,7 @@ def test_pushing_supervises_the_pose_where_the_pusher_meets_the_target(tiny_push
         assert to_target < 0.12 and to_target < np.linalg.norm(pose[:2] - goal)
         step = contact_step(demo, 14)
         assert 0 < step < demo.length - 1
-        assert abs(pose[2] - np.asarray(demo.state)[-1, 16]) < 0.05  # low, pushing
+        assert pose[2] < np.asarray(demo.state)[:, 16].max() - 0.02  # not passing over it
 
 
 def test_early_frames_oversample_the_start_of_the_robot_demo(tiny_push):
