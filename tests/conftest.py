@@ -20,23 +20,23 @@ def tiny_reach(tmp_path_factory):
     return root
 
 
-@pytest.fixture(scope="session")
-def tiny_push(tmp_path_factory):
-    """3 train push tasks x 2 robot + 2 human demos at 32x32: DAML's paired data."""
+def _tiny_paired(tmp_path_factory, family: str, tasks: int):
+    """``tasks`` train tasks of ``family`` x 2 robot + 2 human demos at 32x32."""
     from sim.manipulation_datagen import DatagenConfig, generate
 
-    root = tmp_path_factory.mktemp("push") / "train"
-    generate(root, DatagenConfig("push", tasks=3, demos_per_task=2, seed=5,
+    root = tmp_path_factory.mktemp(family) / "train"
+    generate(root, DatagenConfig(family, tasks=tasks, demos_per_task=2, seed=5,
                                  image_size=TINY_IMAGE), progress=False)
     return root
+
+
+@pytest.fixture(scope="session")
+def tiny_push(tmp_path_factory):
+    """3 push tasks of paired demos: DAML's data on the PR2-like push twin."""
+    return _tiny_paired(tmp_path_factory, "push", 3)
 
 
 @pytest.fixture(scope="session")
 def tiny_place(tmp_path_factory):
-    """2 train place tasks x 2 robot + 2 human demos at 32x32: DAML's Sawyer paired data."""
-    from sim.manipulation_datagen import DatagenConfig, generate
-
-    root = tmp_path_factory.mktemp("place") / "train"
-    generate(root, DatagenConfig("place", tasks=2, demos_per_task=2, seed=5,
-                                 image_size=TINY_IMAGE), progress=False)
-    return root
+    """2 place tasks of paired demos: DAML's data on the Sawyer placing twin."""
+    return _tiny_paired(tmp_path_factory, "place", 2)

@@ -6,6 +6,7 @@ fixtures that use these are in conftest.py.
 """
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
+import yaml
 from builtin_interfaces.msg import Time
 from sensor_msgs.msg import Image, JointState
 
@@ -75,6 +77,18 @@ def start_recording(probe, timeout: float = 30.0) -> str:
         if time.monotonic() > deadline:
             raise AssertionError(f"the recorder did not start: {response.message}")
         time.sleep(0.2)
+
+
+def run_up(config: dict, path: Path, domain: int, seconds: int) -> dict:
+    """Write ``config`` to ``path``, run ``oneshot up`` on it for at most ``seconds`` in its
+    own processes, and return the rehearsal's result (the run must succeed)."""
+    path.write_text(yaml.safe_dump(config))
+    run = subprocess.run([sys.executable, "-m", "oneshot.cli", "up", str(path),
+                          "--domain-id", str(domain), "--for", str(seconds)],
+                         capture_output=True, text=True, timeout=seconds + 60)
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, output[-3000:]
+    return json.loads(output.split("rehearsal result: ", 1)[1].splitlines()[0])
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:

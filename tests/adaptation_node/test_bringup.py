@@ -1,9 +1,6 @@
 """``oneshot up``: graph configs, and the whole one-shot loop on the reach twin over DDS."""
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +10,8 @@ from adaptation_node.bringup import CONFIG_DIR, ConfigError, load_graph
 from adaptation_node.mcap_log import read_log
 from adaptation_node.robots import profile
 from episodes import read_episode
+
+from ros_harness import run_up
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -68,14 +67,7 @@ def test_up_runs_the_whole_loop_on_the_twin(tmp_path, ros_domain):
     nodes["adaptation"]["parameters"].update(checkpoint=str(REPO / "checkpoints" / "mil-reach"),
                                              out_dir=str(tmp_path / "adapted"))
     nodes["rehearsal"]["parameters"].update(episodes=4, timeout_s=60.0)
-    path = tmp_path / "sim-reach.yaml"
-    path.write_text(yaml.safe_dump(config))
-    run = subprocess.run([sys.executable, "-m", "oneshot.cli", "up", str(path),
-                          "--domain-id", str(ros_domain), "--for", "240"],
-                         capture_output=True, text=True, timeout=300)
-    output = run.stdout + run.stderr
-    assert run.returncode == 0, output[-3000:]
-    result = json.loads(output.split("rehearsal result: ", 1)[1].splitlines()[0])
+    result = run_up(config, tmp_path / "sim-reach.yaml", ros_domain, 240)
     assert result["episodes"] == 4 and result["policy_version"] == 1
     assert result["successes"] >= 2, result  # the shipped policy, one-shot, on a held-out colour
     demo = read_episode(result["demo"])

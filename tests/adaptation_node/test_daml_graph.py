@@ -10,8 +10,6 @@ how well it pushes.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -36,7 +34,7 @@ from meta_policy.policy import MILPolicy
 from metalearn.checkpoint import CheckpointError
 from sim.video import write_mp4
 
-from ros_harness import wait_until
+from ros_harness import run_up, wait_until
 
 PUSH = profile("push")
 
@@ -138,14 +136,7 @@ def test_up_sim_push_adapts_daml_on_a_persons_demo_and_rehearses(
     nodes["adaptation"]["parameters"].update(checkpoint=str(daml_checkpoint),
                                              out_dir=str(tmp_path / "adapted"))
     nodes["rehearsal"]["parameters"]["episodes"] = 2
-    path = tmp_path / "sim-push.yaml"
-    path.write_text(yaml.safe_dump(config))
-    run = subprocess.run([sys.executable, "-m", "oneshot.cli", "up", str(path),
-                          "--domain-id", str(ros_domain), "--for", "90"],
-                         capture_output=True, text=True, timeout=120)
-    output = run.stdout + run.stderr
-    assert run.returncode == 0, output[-3000:]
-    result = json.loads(output.split("rehearsal result: ", 1)[1].splitlines()[0])
+    result = run_up(config, tmp_path / "sim-push.yaml", ros_domain, 90)
     assert result["episodes"] == len(result["final_distances"]) == 2
     assert result["policy_version"] == 1 and isinstance(result["demo_success"], bool)
 

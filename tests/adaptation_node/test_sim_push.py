@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
-import sys
 import time
 
 import numpy as np
@@ -26,7 +24,7 @@ from sim.push import SUCCESS_SQUARED_DISTANCE, PushEnv
 from sim.push_expert import ArmPushExpert
 from sim.reach import JOINT_NAMES as REACH_JOINTS
 
-from ros_harness import start_recording, wait_until
+from ros_harness import run_up, start_recording, wait_until
 
 TWIN, RECORDER = "adaptation_node.sim_twin", "adaptation_node.recorder"
 PUSH_TASK = {"target": "heldout-002-dumbbell", "distractor": "heldout-018-capsule", "table": 0}
@@ -112,14 +110,7 @@ def test_up_sim_push_demos_records_demos_and_stops(tmp_path, ros_domain):
     nodes["sim_twin"]["parameters"]["rate_hz"] = 40.0
     nodes["demo_recorder"]["parameters"]["out_dir"] = str(tmp_path / "demos")
     nodes["rehearsal"]["parameters"]["demos_only"] = 1
-    path = tmp_path / "sim-push-demos.yaml"
-    path.write_text(yaml.safe_dump(config))
-    run = subprocess.run([sys.executable, "-m", "oneshot.cli", "up", str(path),
-                          "--domain-id", str(ros_domain), "--for", "90"],
-                         capture_output=True, text=True, timeout=120)
-    output = run.stdout + run.stderr
-    assert run.returncode == 0, output[-3000:]
-    result = json.loads(output.split("rehearsal result: ", 1)[1].splitlines()[0])
+    result = run_up(config, tmp_path / "sim-push-demos.yaml", ros_domain, 90)
     assert len(result["demos"]) == len(result["success"]) == 1
     demo = read_episode(result["demos"][0])
     assert demo.length == 100 and demo.actions is not None and demo.state.shape == (100, 21)
