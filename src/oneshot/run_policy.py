@@ -25,7 +25,7 @@ from sim.reach import ReachEnv
 from sim.video import write_mp4
 
 ADAPTED_KINDS = ("daml-adapted", "mil-adapted")
-TASK_FIELDS = {"push": ("target", "distractor", "table"), "place": ("colour", "object", "table")}
+REQUIRED_FIELDS = {"push": ("target", "distractor"), "place": ("colour", "object")}  # + "table"
 
 
 def load_adapted(path: Path) -> tuple[AdaptedDAML | AdaptedPolicy, str]:
@@ -77,10 +77,10 @@ def _run_imitation(policy: AdaptedDAML, family: str, task: dict[str, Any], trial
     """Trials of a DAML policy in the push or place twin of the task's split (default
     held-out); a task the twin cannot stage is a ValueError naming the field."""
     split = task.get("split", "heldout")
-    missing = [name for name in TASK_FIELDS[family][:2] if name not in task]
-    if missing:
-        raise ValueError(f"a {family} task needs {list(TASK_FIELDS[family][:2])}, got {task}")
-    fields = {name: task[name] for name in TASK_FIELDS[family] if name in task}
+    required = REQUIRED_FIELDS[family]
+    if any(name not in task for name in required):
+        raise ValueError(f"a {family} task needs {list(required)}, got {task}")
+    fields = {name: task[name] for name in (*required, "table") if name in task}
     if family == "push":
         fields = task_from_dict(fields, split).describe()
     suite = next(suite for suite in SUITES.values() if suite.family == family)
