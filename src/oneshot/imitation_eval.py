@@ -70,19 +70,25 @@ class ImitationEvalConfig:
     seed: int = 1000
 
 
-def suite_env(suite: ImitationSuite, demonstrator: str, image_size: tuple[int, int],
-              split: str = "heldout") -> gym.Env:
-    """The twin of the suite's family with ``demonstrator`` in it (a person's videos are
-    drawn in front of the suite's backgrounds)."""
-    if suite.family == "push":
+def twin_env(family: str, demonstrator: str, image_size: tuple[int, int],
+             split: str = "heldout", background_split: str = "train") -> gym.Env:
+    """The push or place twin of ``split`` with ``demonstrator`` in it (a person's videos
+    are drawn in front of ``background_split``'s backgrounds)."""
+    if family == "push":
         from sim.push import PushEnv
 
         return PushEnv(split=split, demonstrator=demonstrator, image_size=image_size,
-                       background_split=suite.background_split)
+                       background_split=background_split)
     from sim.sawyer import SawyerPlaceEnv
 
     return SawyerPlaceEnv(split=split, demonstrator=demonstrator, image_size=image_size,
-                          background_split=suite.background_split)
+                          background_split=background_split)
+
+
+def suite_env(suite: ImitationSuite, demonstrator: str, image_size: tuple[int, int]) -> gym.Env:
+    """The held-out twin of ``suite`` with ``demonstrator`` in it."""
+    return twin_env(suite.family, demonstrator, image_size,
+                    background_split=suite.background_split)
 
 
 def record_demo(env: gym.Env, suite: ImitationSuite, task: dict, task_id: int,

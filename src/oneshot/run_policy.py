@@ -19,7 +19,7 @@ from meta_policy.adapt import AdaptedPolicy
 from meta_policy.daml_adapt import AdaptedDAML
 from metalearn.checkpoint import load_kind
 from oneshot.evaluate import SEED_RANGE, run_episode, wilson_interval
-from oneshot.imitation_eval import SUITES, run_trial, suite_env
+from oneshot.imitation_eval import run_trial, twin_env
 from sim.push import task_from_dict
 from sim.reach import ReachEnv
 from sim.video import write_mp4
@@ -83,8 +83,7 @@ def _run_imitation(policy: AdaptedDAML, family: str, task: dict[str, Any], trial
     fields = {name: task[name] for name in (*required, "table") if name in task}
     if family == "push":
         fields = task_from_dict(fields, split).describe()
-    suite = next(suite for suite in SUITES.values() if suite.family == family)
-    env = suite_env(suite, "robot", size, split)
+    env = twin_env(family, "robot", size, split)
     try:
         return [run_trial(env, policy, fields, int(rng.integers(SEED_RANGE)),
                           first if trial == 0 else None) for trial in range(trials)]
