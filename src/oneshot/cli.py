@@ -39,10 +39,14 @@ def _given(args: argparse.Namespace, cls: type) -> dict:
     return {f.name: getattr(args, f.name) for f in fields(cls) if getattr(args, f.name) is not None}
 
 
-DATAGEN_FAMILIES = ("reach", "push", "place", "sawyer-push")
+DATAGEN_FAMILIES = ("reach", "push", "place", "sawyer-push", "arrange")
 
 
 def cmd_datagen(args: argparse.Namespace) -> int:
+    if args.family == "arrange":
+        from sim.arrange_data import main as arrange_main
+
+        return arrange_main(args.rest)
     if args.family == "reach":
         from sim.datagen import main as reach_main
 
