@@ -50,9 +50,12 @@ class NodeProcess:
         try:
             return self.process.wait(timeout)
         except subprocess.TimeoutExpired:
+            self.process.send_signal(signal.SIGUSR1)  # runner.run_nodes: dump every stack
+            time.sleep(1.0)
             self.process.kill()
             self.process.wait()
-            raise AssertionError(f"{self.log.stem} ignored signal {sig} for {timeout} s")
+            raise AssertionError(f"{self.log.stem} ignored signal {sig} for {timeout} s; "
+                                 f"its log:\n{self.text()[-6000:]}")
         finally:
             self.output.close()
 
