@@ -51,6 +51,12 @@ def params_of(model: nn.Module) -> Params:
     return dict(model.named_parameters())
 
 
+def per_task(params: Params, n: int) -> Params:
+    """Give every parameter a leading task dimension of size n (a view, no copy), for a
+    meta-batch applied with ``torch.func.vmap`` (module docstring, "Task batching")."""
+    return {name: p.expand(n, *p.shape) for name, p in params.items()}
+
+
 def functional(model: nn.Module, params: Params, *args, **kwargs):
     """Run ``model`` with ``params`` in place of its own parameters; buffers stay the model's."""
     return functional_call(model, params, args, kwargs)

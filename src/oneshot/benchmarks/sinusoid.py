@@ -43,7 +43,15 @@ from torch.func import vmap
 from tqdm import tqdm
 
 from metalearn.layers import mlp
-from metalearn.maml import InnerConfig, InnerLoop, Params, functional, meta_step, params_of
+from metalearn.maml import (
+    InnerConfig,
+    InnerLoop,
+    Params,
+    functional,
+    meta_step,
+    params_of,
+    per_task,
+)
 
 
 @dataclass
@@ -83,11 +91,6 @@ def sample_tasks(n: int, k: int, q: int, generator: torch.Generator) -> Tasks:
     x = -5.0 + 10.0 * torch.rand(n, k + q, 1, generator=generator)
     y = amplitude * torch.sin(x - phase)
     return Tasks(x[:, :k], y[:, :k], x[:, k:], y[:, k:])
-
-
-def per_task(params: Params, n: int) -> Params:
-    """Give every parameter a leading task dimension of size n (a view, no copy)."""
-    return {name: p.expand(n, *p.shape) for name, p in params.items()}
 
 
 def task_mse(model: nn.Module, params: Params, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
