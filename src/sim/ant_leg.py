@@ -46,6 +46,8 @@ def leg_actuators(model: mujoco.MjModel, leg: int) -> tuple[int, ...]:
 class AntLegEnv(ChangingDynamicsEnv):
     """Walk forward (+x) with one crippled leg, drawn from ``legs`` per the ``schedule``."""
 
+    dynamics_invariant_dims = (0, 1)   # torso x, y: the physics does not depend on them
+
     def __init__(self, legs: tuple[int, ...] = SEEN_LEGS, schedule: Schedule = Schedule(),
                  episode_steps: int = EPISODE_STEPS, render_mode: str | None = None) -> None:
         if not legs or any(leg not in LEGS for leg in legs):

@@ -54,6 +54,8 @@ class ArmForceEnv(ChangingDynamicsEnv):
     """Bring the carried object to the goal while a force of ``magnitude`` (N, or drawn in
     ``[0, magnitude]`` when ``fixed_magnitude`` is False) pushes it, per the ``schedule``."""
 
+    dynamics_invariant_dims = (17, 18, 19)   # the goal: the physics does not depend on it
+
     def __init__(self, magnitude: float = TRAIN_FORCE, fixed_magnitude: bool = False,
                  schedule: Schedule = Schedule(), episode_steps: int = EPISODE_STEPS,
                  render_mode: str | None = None) -> None:

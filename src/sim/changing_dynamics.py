@@ -51,6 +51,9 @@ class ChangingDynamicsEnv(gym.Env):
     (:meth:`observe`) and the reward (:meth:`reward`)."""
 
     metadata = {"render_modes": ["rgb_array"]}
+    # observation entries the physics does not depend on (positions in a flat world, a
+    # goal), which a learned dynamics model need not read
+    dynamics_invariant_dims: tuple[int, ...] = ()
 
     def __init__(self, model: mujoco.MjModel, frame_skip: int, episode_steps: int,
                  schedule: Schedule, render_mode: str | None = None) -> None:

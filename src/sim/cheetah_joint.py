@@ -37,6 +37,8 @@ CONTROL_COST = 0.05
 class CheetahJointEnv(ChangingDynamicsEnv):
     """Run forward with one disabled joint, drawn from ``joints`` per the ``schedule``."""
 
+    dynamics_invariant_dims = (0,)   # root x: the physics does not depend on it
+
     def __init__(self, joints: tuple[int, ...] = SEEN_JOINTS, schedule: Schedule = Schedule(),
                  episode_steps: int = EPISODE_STEPS, render_mode: str | None = None) -> None:
         if not joints or any(j not in range(len(JOINTS)) for j in joints):
