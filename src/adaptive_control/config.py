@@ -1,0 +1,111 @@
+"""Meta-training settings of GBAC and its comparisons (thesis Tables 16-18, L6405-L6500).
+
+One flat dataclass (CleanRL style) so a checkpoint's ``config.json`` records every choice and
+``--config FILE`` overrides any field. :meth:`TrainConfig.preset` gives the ``gpu`` scale
+(the thesis's tables) and a ``cpu`` scale that fits this project's 2-core machine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any, Literal
+
+import torch
+
+from adaptive_control.mpc import MPCConfig
+from adaptive_control.predictors import AdaptConfig
+
+TrainMethod = Literal["gbac", "mb", "rbac"]
+TRAIN_METHODS: tuple[TrainMethod, ...] = ("gbac", "mb", "rbac")
+
+
+@dataclass
+class TrainConfig:
+    """Algorithm 6 (L2400-L2430): ``iterations`` rounds of collecting
+    ``rollouts_per_iteration`` rollouts of ``rollout_steps`` steps (random actions in the
+    first ``random_iterations`` rounds, then MPC with the current model) and ``meta_steps``
+    Adam steps on meta-batches of ``batch`` windows of ``past`` (M) + ``future`` (K) steps.
+
+    ``method``: ``gbac`` (meta-trained for one inner step, second order unless
+    ``first_order``), ``mb`` (plain regression on the same windows; also MB+DE's model) or
+    ``rbac`` (the LSTM, scored on the last K steps of each window).
+    """
+
+    env: str = "cheetah"
+    method: TrainMethod = "gbac"
+    iterations: int = 6
+    rollouts_per_iteration: int = 4
+    rollout_steps: int = 250
+    random_iterations: int = 1
+    meta_steps: int = 150
+    batch: int = 32
+    past: int = 32
+    future: int = 32
+    lr: float = 1e-3
+    inner_lr: float = 0.01
+    inner_steps: int = 1
+    first_order: bool = False
+    hidden: tuple[int, ...] = (512, 512, 512)
+    rnn_hidden: int = 256
+    rnn_layers: int = 2
+    candidates: int = 250
+    horizon: int = 10
+    optimiser: str = "rs"
+    rollout_dtype: str = "bfloat16"
+    seed: int = 0
+    device: str = "cpu"
+
+    def __post_init__(self) -> None:
+        if self.method not in TRAIN_METHODS:
+            raise ValueError(f"method must be one of {TRAIN_METHODS}, got {self.method!r}")
+        if self.past + self.future > self.rollout_steps:
+            raise ValueError("past + future must fit in one rollout: "
+                             f"{self.past} + {self.future} > {self.rollout_steps}")
+        if not 0 <= self.random_iterations <= self.iterations:
+            raise ValueError("random_iterations must be within [0, iterations]")
+        self.hidden = tuple(self.hidden)
+
+    @property
+    def adapt(self) -> AdaptConfig:
+        return AdaptConfig(lr=self.inner_lr, steps=self.inner_steps, past=self.past)
+
+    @property
+    def mpc(self) -> MPCConfig:
+        return MPCConfig(optimiser=self.optimiser, candidates=self.candidates,
+                         horizon=self.horizon)
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return {"float32": torch.float32, "bfloat16": torch.bfloat16}[self.rollout_dtype]
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["hidden"] = list(self.hidden)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "TrainConfig":
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown GBAC train config fields: {unknown}")
+        return cls(**data)
+
+    @classmethod
+    def preset(cls, env: str, scale: Literal["cpu", "gpu"], **overrides: Any) -> "TrainConfig":
+        """The ``gpu`` preset is the thesis's scale per twin (Tables 16-18: inner LR, M, K,
+        batch, 32 rollouts per iteration, T, n_A, H); 16 iterations of 32 rollouts is about
+        the thesis's 1.5-3 h of experience. The ``cpu`` preset keeps the model, M, K and the
+        rates, and cuts data, batch and planning candidates to fit 2 CPU cores."""
+        thesis = {"cheetah": dict(inner_lr=0.01, past=32, future=32, rollout_steps=1000,
+                                  horizon=10, batch=500),
+                  "ant": dict(inner_lr=0.001, past=16, future=10, rollout_steps=500,
+                              horizon=15, batch=500),
+                  "arm": dict(inner_lr=0.001, past=16, future=32, rollout_steps=500,
+                              horizon=15, batch=1500)}[env]
+        if scale == "gpu":
+            base = dict(thesis, iterations=16, rollouts_per_iteration=32, meta_steps=2000,
+                        candidates=1000, rollout_dtype="float32", device="cuda")
+        else:
+            base = dict(thesis, rollout_steps=250, batch=16, horizon=10, meta_steps=250)
+        return replace(cls(env=env), **{**base, **overrides})
