@@ -73,20 +73,20 @@ class MetaTrainer:
 
     def adapted_losses(self, window: Transitions, create_graph: bool | None = None
                        ) -> tuple[torch.Tensor, torch.Tensor]:
-        """(pre-update, post-update) mean K-step loss of GBAC's inner step on the windows."""
+        """(pre-update, post-update) K-step loss [B] of GBAC's inner step on each window."""
         past, future = split(window, self.cfg.past)
         losses = per_window_loss(self.model)
         theta = per_task(params_of(self.model), past.states.shape[0])
         phi = self.inner.adapt(theta, lambda p: losses(
             p, past.states, past.actions, past.next_states).sum(), create_graph=create_graph)
-        pre = losses(theta, future.states, future.actions, future.next_states).mean()
-        post = losses(phi, future.states, future.actions, future.next_states).mean()
+        pre = losses(theta, future.states, future.actions, future.next_states)
+        post = losses(phi, future.states, future.actions, future.next_states)
         return pre, post
 
     def loss(self, window: Transitions) -> torch.Tensor:
         """The meta-objective of ``cfg.method`` on a batch of windows [B, M+K, *]."""
         if self.cfg.method == "gbac":
-            return self.adapted_losses(window)[1]
+            return self.adapted_losses(window)[1].mean()
         if self.cfg.method == "rbac":
             return self.model.window_loss(window.states, window.actions, window.next_states,
                                           self.cfg.past)
@@ -132,7 +132,7 @@ def train(cfg: TrainConfig, out: Path, command: list[str], progress: bool = True
         if cfg.method != "rbac" and iteration > 0:
             unseen = data.windows(EVAL_WINDOWS, length, generator, since=fresh).to(cfg.device)
             pre, post = trainer.adapted_losses(unseen, create_graph=False)
-            record.update(pre_update_loss=pre.item(), post_update_loss=post.item())
+            record.update(pre_update_loss=pre.mean().item(), post_update_loss=post.mean().item())
         model.train()
         bar.set_description(f"iteration {iteration + 1}/{cfg.iterations}: meta-training")
         for _ in range(cfg.meta_steps):

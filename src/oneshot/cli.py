@@ -173,6 +173,8 @@ def cmd_adapt(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     if args.record and args.checkpoint is None:
         raise ValueError("--record writes into a checkpoint's manifest: give --checkpoint")
+    if args.suite.startswith("gbac-"):
+        return _evaluate_gbac(args)
     from oneshot.imitation_eval import SUITES as IMITATION_SUITES
 
     if args.expert:
@@ -204,6 +206,26 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 IMITATION_KINDS = {"daml": None, "daml-contextual": "contextual", "daml-da-lstm": "da-lstm",
                    "mil": None}
+
+
+def _evaluate_gbac(args: argparse.Namespace) -> int:
+    """A changing-dynamics suite: GBAC against MB, MB+DE and RBAC over seeds."""
+    from adaptive_control.evaluate import EvalConfig, evaluate
+
+    if args.checkpoint is None:
+        raise ValueError(f"--suite {args.suite} needs --checkpoint (a `oneshot train gbac` one)")
+    cfg = EvalConfig(args.suite, seeds=args.seeds, episode_steps=args.episode_steps,
+                     first_seed=args.seed)
+    result = evaluate(Path(args.checkpoint), cfg)
+    result["command"] = " ".join(_command())
+    _write_json(Path(args.json), result)
+    if args.record:
+        from metalearn.checkpoint import record_results
+
+        record_results(args.checkpoint, result["suite"], result)
+    for method, figures in result["methods"].items():
+        print(f"{method:6s} return {figures['mean_return']:9.2f} +- {figures['std']:.2f}")
+    return 0
 
 
 def _evaluate_imitation(args: argparse.Namespace) -> dict:
@@ -245,7 +267,7 @@ def _evaluate_imitation(args: argparse.Namespace) -> dict:
     return evaluate_imitation(method, cfg)
 
 
-BENCHMARKS = ("sinusoid", "speed", "datagen", "ros")
+BENCHMARKS = ("sinusoid", "speed", "datagen", "ros", "mpc")
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -397,6 +419,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--trials-per-task", type=int,
                    help="trials per demonstrated task (default 10 reach, 5 push)")
     p.add_argument("--seed", type=int, default=1000)
+    p.add_argument("--seeds", type=int, default=5, help="gbac-* suites: episodes per method")
+    p.add_argument("--episode-steps", type=int,
+                   help="gbac-* suites: episode length (default: the twin's, 1000 or 500)")
     p.add_argument("--json", required=True)
     p.add_argument("--record", action="store_true",
                    help="also add the result to the checkpoint's manifest.json")

@@ -39,7 +39,8 @@ def test_adapted_model_predicts_an_unseen_disabled_joint_better(gbac_checkpoint)
     model, cfg = load_trained(gbac_checkpoint)
     pre, post = MetaTrainer(cfg, model).adapted_losses(unseen_windows(cfg),
                                                        create_graph=False)
-    assert post.item() < pre.item()
+    assert post.mean() < pre.mean()
+    assert (post < pre).float().mean() > 0.5
 
 
 def test_checkpoint_records_config_command_and_training(gbac_checkpoint):
