@@ -27,7 +27,7 @@ from torch.func import vmap
 
 from episodes import Dataset
 from metalearn.checkpoint import make_manifest, save_checkpoint
-from metalearn.maml import InnerConfig, InnerLoop, Params, functional, params_of
+from metalearn.maml import InnerConfig, InnerLoop, Params, functional, params_of, per_task
 from meta_policy.adaptation_loss import inner_objective, make_adaptation_loss
 from meta_policy.daml_config import DAMLConfig, DAMLTrainConfig
 from meta_policy.daml_data import ClipSpec, DAMLBatch, PairSampler, make_batch
@@ -42,11 +42,6 @@ def make_inner_loop(policy: DAMLPolicy) -> InnerLoop:
     inner = InnerConfig(steps=cfg.inner_steps, lr=cfg.inner_lr, lr_mode="fixed",
                         grad_clip=cfg.inner_grad_clip, first_order=cfg.first_order)
     return InnerLoop(inner, params_of(policy))
-
-
-def per_task(params: Params, n: int) -> Params:
-    """Every parameter with a leading task dimension of size n (a view)."""
-    return {name: p.expand(n, *p.shape) for name, p in params.items()}
 
 
 class DAMLObjective(nn.Module):
