@@ -84,7 +84,8 @@ def model_error(model, cfg: TrainConfig, episodes: list[Episode]) -> dict:
     pre_all, post_all = torch.cat(pre), torch.cat(post)
     return {"windows": len(pre_all), "pre_update_mean": pre_all.mean().item(),
             "post_update_mean": post_all.mean().item(),
-            "post_below_pre_fraction": (post_all < pre_all).float().mean().item()}
+            "post_below_pre_fraction": (post_all < pre_all).float().mean().item(),
+            "pre_update": pre_all.tolist(), "post_update": post_all.tolist()}
 
 
 def run_method(method: str, checkpoint: Path, cfg: EvalConfig, bar: tqdm) -> list[Episode]:

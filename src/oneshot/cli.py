@@ -211,6 +211,7 @@ IMITATION_KINDS = {"daml": None, "daml-contextual": "contextual", "daml-da-lstm"
 def _evaluate_gbac(args: argparse.Namespace) -> int:
     """A changing-dynamics suite: GBAC against MB, MB+DE and RBAC over seeds."""
     from adaptive_control.evaluate import EvalConfig, evaluate
+    from adaptive_control.plots import suite_figures
 
     if args.checkpoint is None:
         raise ValueError(f"--suite {args.suite} needs --checkpoint (a `oneshot train gbac` one)")
@@ -219,12 +220,14 @@ def _evaluate_gbac(args: argparse.Namespace) -> int:
     result = evaluate(Path(args.checkpoint), cfg)
     result["command"] = " ".join(_command())
     _write_json(Path(args.json), result)
+    pngs = suite_figures(result, Path(args.json))
     if args.record:
         from metalearn.checkpoint import record_results
 
         record_results(args.checkpoint, result["suite"], result)
     for method, figures in result["methods"].items():
         print(f"{method:6s} return {figures['mean_return']:9.2f} +- {figures['std']:.2f}")
+    print(f"figures: {', '.join(str(path) for path in pngs)}")
     return 0
 
 

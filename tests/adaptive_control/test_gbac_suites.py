@@ -5,10 +5,12 @@ import math
 
 import pytest
 import torch
+from PIL import Image
 
 from adaptive_control.config import TrainConfig
 from adaptive_control.evaluate import SUITES, EvalConfig, evaluate
 from adaptive_control.meta_train import train
+from adaptive_control.plots import suite_figures
 from oneshot.cli import main
 
 TINY = dict(env="arm", iterations=1, rollouts_per_iteration=2, rollout_steps=40,
@@ -26,7 +28,7 @@ def arm_checkpoint(tmp_path_factory):
     return root
 
 
-def test_every_method_runs_the_same_seeds_and_reports_model_error(arm_checkpoint):
+def test_every_method_runs_the_same_seeds_and_reports_model_error(arm_checkpoint, tmp_path):
     cfg = EvalConfig("gbac-arm-force-changing", seeds=2, episode_steps=24, candidates=32,
                      horizon=3)
     result = evaluate(arm_checkpoint, cfg, progress=False)
@@ -37,6 +39,12 @@ def test_every_method_runs_the_same_seeds_and_reports_model_error(arm_checkpoint
     assert result["methods"]["mb"]["returns"] != result["methods"]["mb_de"]["returns"]
     error = result["model_error"]
     assert error["windows"] == 2 * 2 and 0 <= error["post_below_pre_fraction"] <= 1
+    assert len(error["pre_update"]) == len(error["post_update"]) == 4
+    pngs = suite_figures(result, tmp_path / "suite.json")
+    assert [p.name for p in pngs] == ["suite.returns.png", "suite.model-error.png"]
+    for png in pngs:
+        with Image.open(png) as image:
+            assert image.size == (480, 320) and len(image.getcolors(1 << 16)) > 2
 
 
 def test_cli_writes_the_suite_json_and_skips_missing_models(arm_checkpoint, tmp_path):
@@ -52,6 +60,8 @@ def test_cli_writes_the_suite_json_and_skips_missing_models(arm_checkpoint, tmp_
     assert list(result["methods"]) == ["gbac"] and result["missing"] == ["mb", "mb_de", "rbac"]
     assert result["command"].startswith("oneshot")
     assert result["model_error"] == {"windows": 0}   # 8 steps hold no (M, K) window
+    assert (tmp_path / "result.returns.png").is_file()
+    assert not (tmp_path / "result.model-error.png").exists()
 
 
 def test_suites_cover_the_issue_list():
