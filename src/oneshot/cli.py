@@ -103,6 +103,36 @@ def cmd_train_daml(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train_flo(args: argparse.Namespace) -> int:
+    from goal_classifier.model import ClassifierConfig
+    from goal_classifier.train import FLOTrainConfig, train_flo
+
+    overrides = json.loads(Path(args.config).read_text()) if args.config else {}
+    cfg = ClassifierConfig.from_json({**ClassifierConfig().to_json(), **overrides})
+    out = train_flo(Path(args.data), Path(args.out), cfg,
+                    FLOTrainConfig(**_given(args, FLOTrainConfig)), _command())
+    print(f"checkpoint written to {out}")
+    return 0
+
+
+def cmd_goal(args: argparse.Namespace) -> int:
+    from goal_classifier.goal import infer_goal, load_flo, load_goal, read_images
+
+    if args.action == "infer":
+        goal = infer_goal(load_flo(args.checkpoint), read_images(args.positives))
+        goal.save(args.out, _command())
+        print(f"goal inferred from {len(args.positives)} positives in "
+              f"{goal.source['infer_seconds'] * 1000:.1f} ms; written to {args.out}")
+        return 0
+    scores = load_goal(args.goal).score(read_images(args.images))
+    for path, score in zip(args.images, scores):
+        print(f"{score:.4f}  {path}")
+    if args.json:
+        _write_json(Path(args.json), {"goal": args.goal,
+                                      "scores": dict(zip(args.images, map(float, scores)))})
+    return 0
+
+
 def _adapt_config(args: argparse.Namespace):
     from meta_policy.adapt import AdaptConfig
 
@@ -173,6 +203,8 @@ def cmd_adapt(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     if args.record and args.checkpoint is None:
         raise ValueError("--record writes into a checkpoint's manifest: give --checkpoint")
+    if args.suite == "flo-classify":
+        return _evaluate_flo_classify(args)
     if args.suite.startswith("gbac-"):
         return _evaluate_gbac(args)
     from oneshot.imitation_eval import SUITES as IMITATION_SUITES
@@ -201,6 +233,25 @@ def cmd_eval(args: argparse.Namespace) -> int:
     lo, hi = result["ci95"]
     print(f"{result['method']} on {result['suite']}: success {result['success_rate']:.3f} "
           f"(95% CI {lo:.3f}-{hi:.3f}) over {result['trials']} trials -> {args.json}")
+    return 0
+
+
+def _evaluate_flo_classify(args: argparse.Namespace) -> int:
+    """FLO against a from-scratch classifier on held-out arrangement tasks."""
+    from goal_classifier.evaluate import FLOClassifyConfig, evaluate_flo_classify
+    from goal_classifier.goal import load_flo
+
+    if args.checkpoint is None:
+        raise ValueError("--suite flo-classify needs --checkpoint (a `oneshot train flo` one)")
+    result = evaluate_flo_classify(load_flo(args.checkpoint), FLOClassifyConfig(seed=args.seed))
+    result["command"] = " ".join(_command())
+    _write_json(Path(args.json), result)
+    if args.record:
+        from metalearn.checkpoint import record_results
+
+        record_results(args.checkpoint, result["suite"], result)
+    for method, figures in result["methods"].items():
+        print(f"{method:8s} " + "  ".join(f"{name} {value:.3f}" for name, value in figures.items()))
     return 0
 
 
@@ -398,6 +449,28 @@ def build_parser() -> argparse.ArgumentParser:
                         "supervision, no meta-learning; thesis Tables 6-8)")
     _add_dataclass_arguments(m, DAMLTrainConfig)
     m.set_defaults(func=cmd_train_daml)
+    from goal_classifier.train import FLOTrainConfig
+
+    m = methods.add_parser("flo", help="meta-train a FLO goal classifier on arrangement images")
+    m.add_argument("--data", required=True, help="a dataset from `oneshot datagen arrange`")
+    m.add_argument("--out", required=True)
+    m.add_argument("--config", help="JSON file overriding fields of the classifier config")
+    _add_dataclass_arguments(m, FLOTrainConfig)
+    m.set_defaults(func=cmd_train_flo)
+
+    p = sub.add_parser("goal", help="FLO goals: goal infer --checkpoint CKPT --positives IMG... "
+                                    "--out GOAL | goal score --goal GOAL IMG...")
+    actions = p.add_subparsers(dest="action", required=True)
+    g = actions.add_parser("infer", help="adapt a FLO classifier to K pictures of success")
+    g.add_argument("--checkpoint", required=True)
+    g.add_argument("--positives", required=True, nargs="+", help="K images of success")
+    g.add_argument("--out", required=True, help="directory for the goal classifier")
+    g.set_defaults(func=cmd_goal)
+    g = actions.add_parser("score", help="P(success) of images under an inferred goal")
+    g.add_argument("--goal", required=True)
+    g.add_argument("images", nargs="+")
+    g.add_argument("--json", help="also write the scores as JSON here")
+    g.set_defaults(func=cmd_goal)
 
     p = sub.add_parser("adapt", help="adapt a meta-trained checkpoint to one demo")
     p.add_argument("--checkpoint", required=True)
