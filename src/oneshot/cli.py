@@ -321,7 +321,7 @@ def _evaluate_imitation(args: argparse.Namespace) -> dict:
     return evaluate_imitation(method, cfg)
 
 
-BENCHMARKS = ("sinusoid", "speed", "datagen", "ros", "mpc")
+BENCHMARKS = ("sinusoid", "speed", "datagen", "ros", "mpc", "flo")
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
