@@ -108,11 +108,10 @@ class Goal:
                                manifest)
 
 
-def infer_goal(model: MetaTrainedFLO, positives: np.ndarray, steps: int | None = None,
-               exact_count: bool = True) -> Goal:
-    """Adapt ``model`` to ``positives`` (uint8 [K, H, W, 3]); ``exact_count`` insists on
-    the K it was meta-trained with (evaluations vary K on purpose)."""
-    check_images(positives, model.cfg, model.cfg.k if exact_count else None, "positives")
+def infer_goal(model: MetaTrainedFLO, positives: np.ndarray, steps: int | None = None) -> Goal:
+    """Adapt ``model`` to ``positives`` (uint8 [K, H, W, 3], K as meta-trained) with
+    ``steps`` inner steps (default: as meta-trained)."""
+    check_images(positives, model.cfg, model.cfg.k, "positives")
     start = time.perf_counter()
     phi = adapt(model.net, model.inner, as_input(positives), create_graph=False, steps=steps)
     phi = {name: value.detach() for name, value in phi.items()}

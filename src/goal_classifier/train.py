@@ -118,6 +118,7 @@ def train_flo(data: Path, out: Path, cfg: ClassifierConfig, train: FLOTrainConfi
         smoothed = loss if smoothed is None else 0.98 * smoothed + 0.02 * loss
         bar.set_postfix(loss=f"{smoothed:.3f}")
     manifest = make_manifest(command, train.seed, data={
-        "path": str(data), "split": dataset.index["split"], "tasks": len(dataset),
+        "path": str(data), "made_by": dataset.index["command"],
+        "split": dataset.index["split"], "tasks": len(dataset),
         "train_config": asdict(train), "final_loss": smoothed})
     return save_checkpoint(out, trainer.tensors(), {"kind": KIND, **cfg.to_json()}, manifest)

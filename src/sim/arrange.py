@@ -92,10 +92,6 @@ class Configuration:
     yaws: np.ndarray               # [2 + n_clutter]
     arm: np.ndarray                # [7]
 
-    @property
-    def clutter(self) -> int:
-        return len(self.positions) - 2
-
 
 def pair_of(task: ArrangeTask, positions: np.ndarray) -> Pair:
     """The task objects' arrangement, in the image frame, from their world positions."""
