@@ -2,6 +2,9 @@
 
 Every ``*_from_msg`` raises :class:`MessageError` with a message naming what is wrong
 (encoding, size, non-finite values), so a node can log it, skip the message and go on.
+The one exception is ``position_from_msg``: a tracker that loses its object reports NaN,
+which is news about the world rather than a malformed message; the mpc node's controller
+judges it (it refuses the transition).
 """
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from typing import Any, Sequence
 
 import numpy as np
 from builtin_interfaces.msg import Time
-from geometry_msgs.msg import TwistStamped
+from geometry_msgs.msg import PoseStamped, TwistStamped
 from sensor_msgs.msg import CameraInfo, Image, JointState
 from std_msgs.msg import Float64MultiArray, String
 
@@ -139,6 +142,21 @@ def twist_from_msg(msg: TwistStamped) -> np.ndarray:
     if not np.isfinite(values).all():
         raise MessageError(f"twist has non-finite values: {values}")
     return values
+
+
+def pose_msg(position: np.ndarray, stamp: Time, frame_id: str) -> PoseStamped:
+    """A tracked point as a pose: ``position`` (x, y, z, m) with the identity orientation."""
+    msg = PoseStamped()
+    msg.header.stamp, msg.header.frame_id = stamp, frame_id
+    msg.pose.position.x, msg.pose.position.y, msg.pose.position.z = (float(v) for v in position)
+    msg.pose.orientation.w = 1.0
+    return msg
+
+
+def position_from_msg(msg: PoseStamped) -> np.ndarray:
+    """The pose's position (x, y, z); NaN is kept (see the module docstring)."""
+    point = msg.pose.position
+    return np.array([point.x, point.y, point.z])
 
 
 def json_msg(payload: dict) -> String:

@@ -17,6 +17,11 @@ demos recorded through ROS match the episodes ``oneshot datagen push`` writes. A
 joint states carry no pusher pose; ``push_state`` computes it by forward kinematics
 through the twin's own MuJoCo model (the arm's kinematics do not depend on which objects
 lie on the table).
+
+The ``arm`` profile is GBAC's 7-DoF arm twin's (``sim_twin`` with ``twin: arm``,
+``sim.arm_force``: Gymnasium's pusher arm, the PR2 right-arm joints, torques in [-2, 2]).
+Its joint state is ``[q (7), qd (7)]``; the mpc node appends the carried object's and the
+goal's positions, which come from an object tracker, not from the joints.
 """
 from __future__ import annotations
 
@@ -90,11 +95,14 @@ PR2_JOINTS = ("r_shoulder_pan_joint", "r_shoulder_lift_joint", "r_upper_arm_roll
 PR2_VELOCITY_LIMITS = (2.088, 2.082, 3.27, 3.3, 3.6, 3.078, 3.6)
 SAWYER_JOINTS = tuple(f"right_j{i}" for i in range(7))
 SAWYER_VELOCITY_LIMITS = (1.74, 1.328, 1.957, 1.957, 3.485, 3.485, 4.545)
+ARM_TORQUE_LIMIT = 2.0   # the actuators' ctrlrange in Gymnasium's pusher.xml (sim.arm_force)
 
 PROFILES = {
     "reach": RobotProfile("reach", REACH_JOINTS, (-1.0, -1.0), (1.0, 1.0), reach_state),
     "push": RobotProfile("push", PUSH_JOINTS, *symmetric((TORQUE_LIMIT,) * 7, scale=1.0),
                          push_state),
+    "arm": RobotProfile("arm", PR2_JOINTS, *symmetric((ARM_TORQUE_LIMIT,) * 7, scale=1.0),
+                        joint_state),
     "pr2": RobotProfile("pr2", PR2_JOINTS, *symmetric(PR2_VELOCITY_LIMITS), joint_state),
     "sawyer": RobotProfile("sawyer", SAWYER_JOINTS, *symmetric(SAWYER_VELOCITY_LIMITS),
                            joint_state),

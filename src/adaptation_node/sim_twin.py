@@ -1,11 +1,12 @@
 """A MuJoCo twin behind the topics a real arm driver exposes.
 
 The ``twin`` parameter picks it (``adaptation_node.twins``): ``reach`` (the default, 2
-joints) or ``push`` (the PR2-like push twin, the 7 PR2 right-arm joints); an unknown name
-is logged and the reach twin served. The node subscribes to ``cmd/joint`` (joint
-torques, std_msgs/Float64MultiArray, clamped to the twin's box) and, at ``rate_hz``
+joints), ``push`` (the PR2-like push twin, the 7 PR2 right-arm joints) or ``arm`` (GBAC's
+arm under a force, which also publishes the tracked object's and goal's poses); an
+unknown name is logged and the reach twin served. The node subscribes to ``cmd/joint``
+(joint torques, std_msgs/Float64MultiArray, clamped to the twin's box) and, at ``rate_hz``
 wall-clock steps per second, applies the latest command for one control step of the
-twin (0.02 s of simulated time for reach, 0.05 s for push), then publishes
+twin (0.02 s of simulated time for reach, 0.05 s for push and arm), then publishes
 ``joint_states``, ``image_raw``, ``camera_info`` and ``/clock``. So the recorder, the
 policy and the watchdog see exactly what they would see on a robot. Like a driver, it
 also holds the arm (zero torque) when commands go stale.
@@ -14,7 +15,8 @@ Episodes: ``sim/reset`` (std_srvs/Trigger) lays out a new scene; after ``episode
 steps the twin reports ``sim/episode`` (JSON: success, the target's final distance, and
 the task: the colour for reach; the objects and the goal for push) and holds still until
 the next reset. ``sim/demonstrate`` resets and lets a scripted demonstrator (the twin's
-expert, noise-free by default) act for one episode; the ``demonstrator`` parameter says who:
+expert, noise-free by default) act for one episode (a twin without one, the arm, refuses);
+the ``demonstrator`` parameter says who:
 
 - ``robot`` (the default): a teleoperator drives the arm, publishing its commands on
   ``cmd/joint`` as a person with a joystick would: this is how robot demos are recorded.
@@ -36,6 +38,7 @@ import time
 
 import gymnasium as gym
 import numpy as np
+from geometry_msgs.msg import PoseStamped
 from rclpy.node import Node
 from rclpy.time import Time as RosTime
 from rosgraph_msgs.msg import Clock
@@ -52,10 +55,11 @@ from adaptation_node.messages import (
     image_msg,
     joint_state_msg,
     json_msg,
+    pose_msg,
 )
 from adaptation_node.params import declare
 from adaptation_node.runner import RCLError, run_nodes
-from adaptation_node.twins import TWINS, Camera, Teleoperator, Twin
+from adaptation_node.twins import TRACKER_FRAME, TWINS, Camera, Teleoperator, Twin
 from sim.colours import SPLITS
 from sim.manipulation_datagen import HUMAN_LINGER
 
@@ -108,6 +112,8 @@ class SimTwinNode(Node):
         self.info_pub = self.create_publisher(CameraInfo, "camera_info", qos.SENSOR)
         self.joint_pub = self.create_publisher(JointState, "joint_states", qos.STATE)
         self.clock_pub = self.create_publisher(Clock, "/clock", qos.STATE)
+        self.tracked_pubs = {topic: self.create_publisher(PoseStamped, topic, qos.STATE)
+                             for topic in self.twin.tracked_topics}
         self.command_pub = self.create_publisher(Float64MultiArray, "cmd/joint", qos.COMMAND)
         self.episode_pub = self.create_publisher(String, "sim/episode", qos.LATCHED)
         self.create_subscription(Float64MultiArray, "cmd/joint", self.on_command, qos.COMMAND)
@@ -119,6 +125,8 @@ class SimTwinNode(Node):
     def _demonstrator(self, name: str, twin: str) -> str:
         """The ``demonstrator`` parameter if this twin offers it, else ``robot``."""
         if name not in self.twin.demonstrators:
+            if not self.twin.demonstrators:  # nobody demonstrates: only the robot's env runs
+                return "robot"
             self.get_logger().error(f"demonstrator {name!r}: the {twin} twin offers "
                                     f"{self.twin.demonstrators}; using 'robot'")
             return "robot"
@@ -147,6 +155,9 @@ class SimTwinNode(Node):
         return self._request("reset", response)
 
     def on_demonstrate(self, _request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
+        if not self.twin.demonstrators:
+            response.success, response.message = False, "this twin has no scripted demonstrator"
+            return response
         return self._request("demonstrate", response)
 
     def _request(self, kind: str, response: Trigger.Response) -> Trigger.Response:
@@ -270,10 +281,13 @@ class SimTwinNode(Node):
                 **self.twin.report(self.stage)}
 
     def _publish(self, image: np.ndarray, camera: Camera, arm_state: np.ndarray) -> None:
-        """The camera's ``image`` and the arm's joints from its observed ``arm_state``."""
+        """The camera's ``image``, the arm's joints and the tracked positions from its
+        observed ``arm_state``."""
         stamp = self.get_clock().now().to_msg()
         twin = self.twin
         self.clock_pub.publish(Clock(clock=RosTime(nanoseconds=int(self.sim_time * 1e9)).to_msg()))
+        for topic, position in twin.tracked(arm_state).items():
+            self.tracked_pubs[topic].publish(pose_msg(position, stamp, TRACKER_FRAME))
         self.joint_pub.publish(joint_state_msg(twin.joint_names, *twin.joints(arm_state), stamp))
         self.image_pub.publish(image_msg(image, stamp, camera.frame_id))
         self.info_pub.publish(camera_info_msg(image.shape[1], image.shape[0],

@@ -10,6 +10,16 @@ camera's intrinsics, the task's own parameters and what ``sim/episode`` reports.
 - ``push``: the PR2-like push twin (the 7 PR2 right-arm joints, torques in [-2, 2]);
   the task is a (target, distractor, table) triple, the ``task`` parameter (JSON, as
   ``sim.push.task_from_dict`` reads it) or one drawn from the split and the seed.
+- ``arm``: GBAC's 7-DoF arm carrying an object to a goal under a force on the object
+  (``sim.arm_force``, thesis L2644-L2651; the PR2 right-arm joints, torques in [-2, 2]).
+  The ``variant`` parameter is the force: ``constant`` (0.5 N, task k), ``strong`` (3x
+  training's strongest, task l), ``changing`` (redrawn every 50 steps, task m) or
+  ``train``. Besides the joints it publishes what an object tracker would: the carried
+  object's and the goal's positions on ``object_pose`` and ``goal_pose``
+  (geometry_msgs/PoseStamped, frame ``world``); a new goal is drawn at every reset.
+  ``sim/episode`` reports the episode's return (the twin's reward, minus the squared
+  distance to the goal, summed) and the object's final distance. It has no scripted
+  demonstrator: the mpc node learns from its own transitions.
 
 Who demonstrates on ``sim/demonstrate`` (the node's ``demonstrator`` parameter) is one of
 the twin's ``demonstrators``: ``robot`` (both twins: a scripted teleoperator drives the
@@ -27,10 +37,14 @@ from abc import ABC, abstractmethod
 from typing import Any, NamedTuple, Protocol
 
 import gymnasium as gym
+import mujoco
 import numpy as np
+from gymnasium import spaces
 from rclpy.node import Node
 
 from adaptation_node.params import declare
+from adaptation_node.robots import ARM_TORQUE_LIMIT, PR2_JOINTS
+from sim import arm_force
 from sim.colours import Colour, resolve_colour, task_colour
 from sim.datagen_families import HUMAN_SPEEDS
 from sim.expert import ReachExpert
@@ -47,6 +61,9 @@ from sim.reach import ReachEnv
 # extent at the camera's height.
 REACH_EXTENT_M, REACH_CAMERA_HEIGHT_M = 0.64, 1.0
 REACH_FOVY_DEG = float(np.degrees(2.0 * np.arctan(REACH_EXTENT_M / 2.0 / REACH_CAMERA_HEIGHT_M)))
+TRACKER_FRAME = "world"     # the frame the tracked positions are given in
+ARM_SUCCESS_M = 0.05        # the arm twin counts an episode ending this near the goal a success
+ARM_FOVY_DEG = 45.0         # MuJoCo's default free camera, which films the arm twin
 
 
 class Teleoperator(Protocol):
@@ -73,6 +90,7 @@ class Twin(ABC):
     episode_steps: int            # the default episode length
     cameras: dict[str, Camera]    # who can demonstrate -> the camera filming them; the
                                   # "robot" camera also films every trial
+    tracked_topics: tuple[str, ...] = ()   # PoseStamped topics of ``tracked``
 
     def __init__(self, node: Node, split: str, seed: int, image_size: tuple[int, int]) -> None:
         self.node, self.split, self.seed, self.image_size = node, split, seed, image_size
@@ -94,6 +112,11 @@ class Twin(ABC):
         """Joint positions and velocities from the observation's ``state``."""
         count = len(self.joint_names)
         return state[:count], state[count:2 * count]
+
+    def tracked(self, state: np.ndarray) -> dict[str, np.ndarray]:
+        """What an object tracker would publish: ``tracked_topics`` -> position (x, y, z in
+        ``TRACKER_FRAME``), from the observation's ``state``."""
+        return {}
 
     @abstractmethod
     def teleoperator(self, demonstrator: str, noise_std: float, seed: int) -> Teleoperator:
@@ -196,4 +219,99 @@ class PushTwin(Twin):
                 f"past {task.distractor} (table {task.table})")
 
 
-TWINS: dict[str, type[Twin]] = {"reach": ReachTwin, "push": PushTwin}
+class ArmScene(gym.Wrapper):
+    """GBAC's arm twin as the sim twin node steps it: observations ``{"image", "state"}``
+    (``state`` is the twin's own 20 floats), the object's ``distance`` to the goal in the
+    step's info, and the episode's return so far."""
+
+    def __init__(self, env: arm_force.ArmForceEnv, image_size: tuple[int, int]) -> None:
+        super().__init__(env)
+        width, height = image_size
+        self.renderer = mujoco.Renderer(env.model, height, width)
+        # pusher.xml's 4096 px shadow map costs 30 ms a frame here; without it, 4 ms
+        self.renderer.scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = False
+        self.observation_space = spaces.Dict({
+            "image": spaces.Box(0, 255, (height, width, 3), np.uint8),
+            "state": env.observation_space})
+        self.episode_return = 0.0
+
+    def reset(self, **kwargs) -> tuple[dict[str, np.ndarray], dict]:
+        state, info = self.env.reset(**kwargs)
+        self.episode_return = 0.0
+        return self._observation(state), info
+
+    def step(self, action: np.ndarray) -> tuple[dict[str, np.ndarray], float, bool, bool, dict]:
+        state, reward, terminated, truncated, info = self.env.step(action)
+        self.episode_return += reward
+        return (self._observation(state), reward, terminated, truncated,
+                {**info, "distance": self.distance})
+
+    @property
+    def steps(self) -> int:
+        return self.env.unwrapped.steps
+
+    @property
+    def dt(self) -> float:
+        return self.env.unwrapped.dt
+
+    @property
+    def distance(self) -> float:
+        """How far the carried object is from the goal (m)."""
+        arm = self.env.unwrapped
+        return float(np.linalg.norm(arm.end_effector - arm.goal))
+
+    def is_success(self) -> bool:
+        return self.distance <= ARM_SUCCESS_M
+
+    def _observation(self, state: np.ndarray) -> dict[str, np.ndarray]:
+        self.renderer.update_scene(self.env.unwrapped.data)
+        return {"image": self.renderer.render().copy(), "state": state}
+
+    def close(self) -> None:
+        self.renderer.close()
+        super().close()
+
+
+class ArmTwin(Twin):
+    """Carry the object to the goal under the ``variant``'s force (module docstring)."""
+
+    joint_names = PR2_JOINTS
+    command_limit = ARM_TORQUE_LIMIT
+    episode_steps = arm_force.EPISODE_STEPS
+    cameras = {"robot": Camera("arm_view", ARM_FOVY_DEG)}
+    tracked_topics = ("object_pose", "goal_pose")
+
+    def __init__(self, node: Node, split: str, seed: int, image_size: tuple[int, int]) -> None:
+        super().__init__(node, split, seed, image_size)
+        self.variant = declare(node, "variant", "constant", "arm twin's force on the object: "
+                               f"one of {sorted(arm_force.VARIANTS)}")
+        if self.variant not in arm_force.VARIANTS:
+            node.get_logger().error(f"variant {self.variant!r} is not one of "
+                                    f"{sorted(arm_force.VARIANTS)}; using 'constant'")
+            self.variant = "constant"
+
+    @property
+    def demonstrators(self) -> list[str]:
+        return []
+
+    def make_env(self, demonstrator: str = "robot") -> gym.Env:
+        return ArmScene(arm_force.make(self.variant), self.image_size)
+
+    def tracked(self, state: np.ndarray) -> dict[str, np.ndarray]:
+        return {"object_pose": state[arm_force.EE], "goal_pose": state[arm_force.GOAL]}
+
+    def teleoperator(self, demonstrator: str, noise_std: float, seed: int) -> Teleoperator:
+        raise ValueError("the arm twin has no scripted demonstrator")
+
+    def report(self, env: gym.Env) -> dict[str, Any]:
+        arm = env.unwrapped
+        return {"return": env.episode_return, "variant": self.variant,
+                "goal_pos": arm.goal.tolist(), "object_pos": arm.end_effector.tolist()}
+
+    def describe(self, env: gym.Env) -> str:
+        arm = env.unwrapped
+        return (f"carry the object to {np.round(arm.goal, 3).tolist()} under a force of "
+                f"{np.round(arm.condition, 2).tolist()} N ({self.variant})")
+
+
+TWINS: dict[str, type[Twin]] = {"reach": ReachTwin, "push": PushTwin, "arm": ArmTwin}
