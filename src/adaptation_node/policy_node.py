@@ -35,6 +35,7 @@ from std_msgs.msg import Float64, Float64MultiArray, String
 from std_srvs.srv import SetBool
 
 from adaptation_node import qos
+from adaptation_node.estop import EStop
 from adaptation_node.messages import (
     MessageError,
     command_msg,
@@ -91,7 +92,6 @@ class PolicyNode(Node):
         self.frame_stamp_ns = 0  # when the camera took it (header stamp, ROS time)
         self.joints = None
         self.policy: Adapted | None = None
-        self.estopped = False
         self.enabled = True
         self.min_interval_ns = int(0.9e9 / rate_hz)  # some slack for camera jitter
         self.last_step_ns = 0
@@ -103,7 +103,7 @@ class PolicyNode(Node):
         self.create_subscription(Image, "image_raw", self.on_image, qos.SENSOR)
         self.create_subscription(JointState, "joint_states", self.on_joints, qos.STATE)
         self.create_subscription(String, "policy/adapted", self.on_adapted, qos.LATCHED)
-        self.create_service(SetBool, "estop", self.on_estop)
+        self.estop = EStop(self, lambda: self.publish(self.limits.zero))
         self.create_service(SetBool, "~/enable", self.on_enable)
         self.create_timer(WATCHDOG_PERIOD_S, self.guard)
         if initial:
@@ -180,15 +180,6 @@ class PolicyNode(Node):
                     f"and takes {commands}")
         return None
 
-    def on_estop(self, request: SetBool.Request, response: SetBool.Response) -> SetBool.Response:
-        self.estopped = bool(request.data)
-        if self.estopped:
-            self.publish(self.limits.zero)
-        response.success = True
-        response.message = "stopped" if self.estopped else "released"
-        self.get_logger().warn(f"estop {response.message}")
-        return response
-
     def on_enable(self, request: SetBool.Request, response: SetBool.Response) -> SetBool.Response:
         self.enabled = bool(request.data)
         response.success = True
@@ -200,7 +191,7 @@ class PolicyNode(Node):
 
     def must_stop(self) -> bool:
         """Whether to send the stop command rather than act (or stay silent)."""
-        return self.estopped or (not self.silent() and bool(self.watchdog.stale()))
+        return self.estop.engaged or (not self.silent() and bool(self.watchdog.stale()))
 
     def silent(self) -> bool:
         """No policy to run, or disabled: leave the command topic to others."""
