@@ -36,6 +36,7 @@ MODULES = {
     "demo_recorder": "adaptation_node.recorder",
     "adaptation": "adaptation_node.adaptation",
     "policy": "adaptation_node.policy_node",
+    "mpc": "adaptation_node.mpc_node",
     "rehearsal": "adaptation_node.rehearsal",
 }
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "launch"

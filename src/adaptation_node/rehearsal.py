@@ -15,6 +15,11 @@ adaptation or trials: the way to collect demos to meta-train on
 (``launch/sim-push-demos.yaml``). Its result lists the episodes and, for each, whether the
 scripted demonstrator succeeded and the target's final distance (failed demos are kept:
 filter on ``success`` before training).
+
+``trials_only: true`` skips the demo and the adaptation, for a controller that needs
+neither (the mpc node, ``launch/sim-gbac.yaml``): once a command on ``cmd/joint`` shows
+the controller is up, it resets the twin ``episodes`` times and reports each episode's
+final distance and, where the twin reports one (the arm twin), its return.
 """
 from __future__ import annotations
 
@@ -27,7 +32,7 @@ from typing import Any
 import rclpy
 from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.node import Node
-from std_msgs.msg import String
+from std_msgs.msg import Float64MultiArray, String
 from std_srvs.srv import Trigger
 
 from adaptation_node import qos
@@ -51,6 +56,8 @@ class RehearsalNode(Node):
         self.demos_only = declare(self, "demos_only", 0,
                                   "record this many demos and stop (0: the whole rehearsal)",
                                   0, 1000)
+        self.trials_only = declare(self, "trials_only", False,
+                                   "no demo or adaptation: reset and report trials only")
         group = ReentrantCallbackGroup()
         self.triggers = {name: self.create_client(Trigger, name, callback_group=group)
                         for name in ("/demo_recorder/start", "/demo_recorder/stop",
@@ -59,6 +66,11 @@ class RehearsalNode(Node):
                                                "policy/active": queue.Queue()}
         for topic in self.events:
             self.create_subscription(String, topic, self._queue_into(topic), qos.LATCHED,
+                                     callback_group=group)
+        self.commanding = threading.Event()   # trials only: a controller is up
+        if self.trials_only:
+            self.create_subscription(Float64MultiArray, "cmd/joint",
+                                     lambda _: self.commanding.set(), qos.COMMAND,
                                      callback_group=group)
         self.result_pub = self.create_publisher(String, "rehearsal/result", qos.LATCHED)
         self.outcome: dict[str, Any] | None = None
@@ -87,23 +99,35 @@ class RehearsalNode(Node):
         rclpy.try_shutdown()
 
     def rehearse(self) -> dict[str, Any]:
-        for name, client in self.triggers.items():  # the graph is up ...
-            if not client.wait_for_service(timeout_sec=self.timeout_s):
+        needed = ["sim/reset"] if self.trials_only else list(self.triggers)
+        for name in needed:  # the graph is up ...
+            if not self.triggers[name].wait_for_service(timeout_sec=self.timeout_s):
                 raise RehearsalError(f"service {name} did not appear in {self.timeout_s} s")
         self._drain()  # ... so what the latched topics replay has arrived
+        if self.trials_only:
+            if not self.commanding.wait(self.timeout_s):
+                raise RehearsalError(f"nothing on cmd/joint for {self.timeout_s} s")
+            return self.trials()
         if self.demos_only:
             return self.record_demos(self.demos_only)
         demo, report = self.record_demo()
         active = self.wait_for("policy/active", lambda e: True)
+        return {"demo": demo, "demo_success": bool(report["success"]),
+                "policy_version": active["version"], **self.trials()}
+
+    def trials(self) -> dict[str, Any]:
+        """``episodes`` resets of the twin, each run to its end, and what they scored."""
         results = []
         for _ in range(self.episodes):
             self.call("sim/reset")
             results.append(self.wait_for("sim/episode", lambda e: not e.get("demonstration")))
         successes = sum(bool(r["success"]) for r in results)
-        return {"demo": demo, "demo_success": bool(report["success"]),
-                "policy_version": active["version"], "episodes": len(results),
-                "successes": successes, "success_rate": successes / len(results),
-                "final_distances": [r["final_distance"] for r in results]}
+        summary = {"episodes": len(results), "successes": successes,
+                   "success_rate": successes / len(results),
+                   "final_distances": [r["final_distance"] for r in results]}
+        if all("return" in r for r in results):
+            summary["returns"] = [r["return"] for r in results]
+        return summary
 
     def record_demo(self) -> tuple[str, dict[str, Any]]:
         """One demo through the recorder: its episode and the twin's report."""
