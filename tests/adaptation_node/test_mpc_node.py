@@ -10,6 +10,7 @@ its episodes to the end and reports them.
 from __future__ import annotations
 
 import json
+import py_compile
 import threading
 import time
 
@@ -161,6 +162,7 @@ def test_sim_gbac_is_the_twin_the_mpc_node_and_trials():
     assert twin["twin"] == "arm" and twin["variant"] in arm_force.VARIANTS
     assert mpc["checkpoint"] == "checkpoints/gbac-arm" and mpc["rate_hz"] == twin["rate_hz"]
     assert rehearsal["trials_only"] and graph.until == "rehearsal"
+    py_compile.compile(str(CONFIG_DIR / "sim-gbac.launch.py"), doraise=True)
 
 
 def test_up_sim_gbac_runs_its_episodes_and_reports_them(tmp_path, ros_domain,
