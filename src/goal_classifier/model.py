@@ -30,6 +30,12 @@ class ClassifierConfig:
     strides: tuple[int, ...] = (2, 2, 2)
     features: str = "flatten"                      # or "soft_argmax" (feature points)
     fc_hidden: tuple[int, ...] = (100, 100)
+    # Negative slope of the head's ReLUs. With plain ReLUs (0) meta-training can fall into
+    # a trap: the outer loss first drops by silencing the head, whose hidden units then
+    # all die (98% were zero in a run on 800 tasks), the output is a constant 0.5 and the
+    # inner step a no-op for good. A slope of 0.1 keeps gradients alive: the same run
+    # reached 0.89 held-out balanced accuracy in 1500 iterations.
+    leak: float = 0.1
     keypoint_temperature: float = 0.1              # soft_argmax only
     k: int = 5                                     # positives a goal is inferred from
     inner_steps: int = 1
@@ -72,7 +78,7 @@ class GoalClassifier(nn.Module):
         width, height = cfg.image_size
         with torch.no_grad():
             size = self.features(self.trunk(torch.zeros(1, 3, height, width))).shape[1]
-        self.head = mlp(size, cfg.fc_hidden, 2)
+        self.head = mlp(size, cfg.fc_hidden, 2, lambda: nn.LeakyReLU(cfg.leak))
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """Float images [N, 3, H, W] in [0, 1] -> logits [N, 2]."""

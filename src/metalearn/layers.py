@@ -4,7 +4,7 @@ layer-normed conv trunk of the MIL/DAML policies, and a plain MLP."""
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Callable, Sequence
 
 import torch
 from torch import nn
@@ -103,12 +103,13 @@ class ConvTrunk(nn.Module):
         return self.layers(images)
 
 
-def mlp(in_features: int, hidden: Sequence[int], out_features: int) -> nn.Sequential:
-    """Fully connected layers with ReLU between them and a linear output."""
+def mlp(in_features: int, hidden: Sequence[int], out_features: int,
+        activation: Callable[[], nn.Module] = nn.ReLU) -> nn.Sequential:
+    """Fully connected layers with ``activation`` (ReLU) between them and a linear output."""
     sizes = [in_features, *hidden, out_features]
     layers: list[nn.Module] = []
     for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
         if i > 0:
-            layers.append(nn.ReLU())
+            layers.append(activation())
         layers.append(nn.Linear(a, b))
     return nn.Sequential(*layers)

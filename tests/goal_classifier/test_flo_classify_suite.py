@@ -16,6 +16,8 @@ def test_suite_reports_each_k_for_flo_and_scratch(tiny_flo):
         figures = result["methods"][method]
         assert set(figures) == {"k1", "k1_auroc", "k5", "k5_auroc"}
         assert all(0.0 <= value <= 1.0 for value in figures.values())
+        relations = result["by_relation"][method]
+        assert relations and all(0.0 <= value <= 1.0 for value in relations.values())
 
 
 def test_suite_needs_a_checkpoint(tmp_path, capsys):
