@@ -4,9 +4,9 @@ Thesis, simulated experiments: three 3x3 conv layers of 16 filters, stride 2, ea
 layer norm and ReLU, the feature maps flattened, three fully connected layers to the
 two-way softmax. That is the default here. The real-robot variant (32 filters, spatial
 soft-argmax feature points, one FC layer of 50) is ``features="soft_argmax"``; on the
-arrangement images it learned far more slowly: supervised on one relation ("apart") for
-800 Adam steps it reached 0.70 held-out balanced accuracy where the flattening network
-reached 0.85 in 200 (measured with both on the same 3290 images).
+arrangement images it learned far more slowly: trained supervised on one relation
+("apart", 3290 train images, 350 held-out), a soft-argmax network of 32 filters reached
+0.70 held-out balanced accuracy after 800 Adam steps, the flattening network 0.83 after 200.
 """
 from __future__ import annotations
 
