@@ -20,6 +20,7 @@ import mujoco
 import numpy as np
 
 from sim.appearance import table_textures
+from sim.arrange_pusher import build_pushing_model
 from sim.arrange_scene import (
     CAMERA,
     CLUTTER_SLOTS,
@@ -118,9 +119,11 @@ def _inside(point: np.ndarray, radius: float) -> bool:
 class ArrangeTwin:
     """A compiled arrangement scene for one task that poses and renders configurations."""
 
-    def __init__(self, task: ArrangeTask, image_size: tuple[int, int] = (64, 64)) -> None:
+    def __init__(self, task: ArrangeTask, image_size: tuple[int, int] = (64, 64),
+                 pusher: bool = False) -> None:
+        """``pusher`` adds the planner's end effector (:mod:`sim.arrange_pusher`)."""
         self.task = task
-        self.model = build_arrange_model(task.look())
+        self.model = (build_pushing_model if pusher else build_arrange_model)(task.look())
         self.data = mujoco.MjData(self.model)
         width, height = image_size
         self.renderer = mujoco.Renderer(self.model, height=height, width=width)

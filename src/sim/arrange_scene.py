@@ -61,6 +61,19 @@ def body_names() -> tuple[str, ...]:
 
 def build_arrange_model(look: ArrangeLook) -> mujoco.MjModel:
     """Compile the arrangement scene (shadows and multisampling off: fast renders)."""
+    return compile_fast(arrange_spec(look))
+
+
+def compile_fast(spec: mujoco.MjSpec) -> mujoco.MjModel:
+    """Compile ``spec`` with shadows and multisampling off (fast renders)."""
+    model = spec.compile()
+    model.light_castshadow[:] = 0
+    model.vis.quality.offsamples = 0
+    return model
+
+
+def arrange_spec(look: ArrangeLook) -> mujoco.MjSpec:
+    """The arrangement scene, uncompiled, for variants such as the pushing twin."""
     spec = mujoco.MjSpec.from_file(str(PUSHER_XML))
     spec.modelname = "oneshot_arrange"
     _remove_pusher_extras(spec)
@@ -70,10 +83,7 @@ def build_arrange_model(look: ArrangeLook) -> mujoco.MjModel:
     _add_surroundings(spec, PushLook(target=look.first, distractor=look.second,
                                      table=look.table, background=None))
     _add_camera(spec, CAMERA, ARRANGE_CAMERA)
-    model = spec.compile()
-    model.light_castshadow[:] = 0
-    model.vis.quality.offsamples = 0
-    return model
+    return spec
 
 
 def image_axes() -> tuple[tuple[float, float], tuple[float, float]]:

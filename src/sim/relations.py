@@ -72,6 +72,20 @@ def holds(relation: str, pair: Pair) -> bool:
     return angle_off(relation, pair) <= SECTOR_HALF_WIDTH
 
 
+def violation(relation: str, pair: Pair) -> float:
+    """How far (m) ``pair`` is from satisfying ``relation``: 0 exactly when :func:`holds`,
+    else the gap still to close (``touching``, ``apart``) or, for a direction, the arc its
+    offset still has to swing to enter the sector. A graded form of :func:`holds` for
+    planning costs."""
+    _check(relation)
+    if relation == "touching":
+        return max(0.0, pair.gap - TOUCH_GAP)
+    if relation == "apart":
+        return max(0.0, APART_GAP - pair.gap)
+    swing = math.radians(max(0.0, angle_off(relation, pair) - SECTOR_HALF_WIDTH))
+    return swing * math.hypot(*pair.offset)
+
+
 def clearly_not(relation: str, pair: Pair) -> bool:
     """Whether ``pair`` is a negative of ``relation`` with a margin (module docstring)."""
     _check(relation)

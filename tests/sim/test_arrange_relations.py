@@ -4,7 +4,15 @@ one another, and negatives keep a margin from the relation."""
 import numpy as np
 import pytest
 
-from sim.relations import DIRECTIONS, RELATIONS, Pair, clearly_not, holds, sample_offset
+from sim.relations import (
+    DIRECTIONS,
+    RELATIONS,
+    Pair,
+    clearly_not,
+    holds,
+    sample_offset,
+    violation,
+)
 
 RADII = (0.04, 0.05)
 
@@ -49,3 +57,20 @@ def test_between_the_margins_a_configuration_labels_nothing():
 def test_unknown_relation_is_refused():
     with pytest.raises(ValueError, match="unknown relation 'under'"):
         holds("under", Pair((0.1, 0.0), RADII))
+
+
+@pytest.mark.parametrize("relation", RELATIONS)
+def test_violation_is_zero_exactly_where_the_relation_holds(relation):
+    rng = np.random.default_rng(2)
+    for _ in range(300):
+        pair = Pair(tuple(rng.uniform(-0.4, 0.4, 2)), RADII)
+        assert (violation(relation, pair) == 0.0) == holds(relation, pair)
+        assert violation(relation, pair) >= 0.0
+
+
+def test_violation_measures_what_is_left_to_move():
+    assert violation("touching", Pair((0.14, 0.0), RADII)) == pytest.approx(0.04)
+    assert violation("apart", Pair((0.19, 0.0), RADII)) == pytest.approx(0.08)
+    # 20 cm straight behind swings 67.5 degrees to reach the right_of sector
+    assert violation("right_of", Pair((0.0, 0.2), RADII)) == pytest.approx(
+        np.radians(67.5) * 0.2)
