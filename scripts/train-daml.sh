@@ -24,8 +24,9 @@ train() {
   "$python" -m oneshot train daml --data "$data/$family" --preset gpu --max-minutes "$minutes" \
     --out "$out/$name" "$@" > "$out/$name.log" 2>&1
 }
-train push daml-push-human --video-from human "$@"
-train push daml-push-video --video-from robot --early-frames 8 "$@"
-train push daml-push-video-linear --video-from robot --loss linear --early-frames 8 "$@"
-train place daml-place-human --video-from human "$@"
+# pushing: no colour augmentation (thesis B.3.6 has none); placing: U[-0.3, 0.3] (B.3.5)
+train push daml-push-human --video-from human --early-frames 10 --colour-shift 0 "$@"
+train push daml-push-video --video-from robot --early-frames 8 --colour-shift 0 "$@"
+train push daml-push-video-linear --video-from robot --loss linear --early-frames 8 --colour-shift 0 "$@"
+train place daml-place-human --video-from human --early-frames 14 --early-window 20 "$@"
 tail -n 2 "$out"/*.metrics.jsonl

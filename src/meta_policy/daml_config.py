@@ -100,7 +100,8 @@ class DAMLTrainConfig(OuterLoopConfig):
     demo_frames: int = 20
     early_frames: int = 0  # robot-demo frames drawn from its first early_window steps (0: uniform)
     early_window: int = 25
-    colour_shift: float = 0.3  # U[-shift, shift] on hue, saturation, value (B.3.5)
+    colour_shift: float = 0.3  # U[-shift, shift] on hue, saturation, value (B.3.5, Sawyer); the
+    # simulated pushing of B.3.6 has none: its shipped models use 0 (scripts/train-daml.sh)
     aux_pose_weight: float = 1.0
 
     @classmethod
