@@ -4,6 +4,10 @@ A transition with a NaN or infinite entry (a sensor dropout, a diverged simulati
 turn every adapted weight into NaN at the next inner step and never recover, so
 :meth:`TransitionBuffer.append` refuses it with :class:`NonFiniteTransition` and leaves the
 buffer as it was.
+
+A controller runs for as long as the robot does, so the buffer keeps at most ``capacity``
+transitions (amortised: it trims to ``capacity`` once it holds twice that); ``appended``
+counts every transition ever accepted, for readers that consume it incrementally (RBAC).
 """
 
 from __future__ import annotations
@@ -37,9 +41,12 @@ class Transitions:
 class TransitionBuffer:
     """The episode's transitions in order; :meth:`last` gives the adaptation window."""
 
-    def __init__(self, state_dim: int, action_dim: int) -> None:
-        self.state_dim, self.action_dim = state_dim, action_dim
+    def __init__(self, state_dim: int, action_dim: int, capacity: int = 10_000) -> None:
+        if capacity < 1:
+            raise ValueError(f"capacity must be at least 1, got {capacity}")
+        self.state_dim, self.action_dim, self.capacity = state_dim, action_dim, capacity
         self._rows: list[np.ndarray] = []
+        self.appended = 0
 
     def append(self, state: np.ndarray, action: np.ndarray, next_state: np.ndarray) -> None:
         """Add one transition; raise NonFiniteTransition (buffer unchanged) if any entry of
@@ -55,12 +62,16 @@ class TransitionBuffer:
                                           f"{value.tolist()}")
         self._rows.append(np.concatenate([np.asarray(v, dtype=np.float32)
                                           for v, _ in parts.values()]))
+        self.appended += 1
+        if len(self._rows) >= 2 * self.capacity:
+            del self._rows[:-self.capacity]
 
     def __len__(self) -> int:
         return len(self._rows)
 
     def clear(self) -> None:
         self._rows.clear()
+        self.appended = 0
 
     def last(self, m: int | None = None) -> Transitions:
         """The last ``m`` transitions (all when ``m`` is None) as tensors [n, *]."""

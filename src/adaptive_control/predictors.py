@@ -98,13 +98,13 @@ class RecurrentPredictor:
 
     def update(self, buffer: TransitionBuffer) -> None:
         """Feed the transitions observed since the last update."""
-        new = len(buffer) - self.fed
+        new = buffer.appended - self.fed
         if new <= 0:
             return
         window = buffer.last(new).to(self.device)
         with torch.no_grad():
             _, self.hidden = self.model(window.states[None], window.actions[None], self.hidden)
-        self.fed = len(buffer)
+        self.fed = buffer.appended
 
     def simulate(self, state: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
         """Imagined states [N, H+1, S], every candidate starting from the episode's state."""

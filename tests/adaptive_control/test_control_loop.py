@@ -124,6 +124,20 @@ def test_non_finite_transitions_are_refused_and_do_not_touch_the_model(caplog):
         TransitionBuffer(18, 6).append(state, np.array([np.nan] * 6), state)
 
 
+
+def test_a_long_running_buffer_keeps_its_capacity_and_the_latest_transitions():
+    buffer = TransitionBuffer(2, 1, capacity=5)
+    for i in range(23):
+        buffer.append(np.full(2, i, np.float32), np.full(1, i, np.float32),
+                      np.full(2, i + 1, np.float32))
+        assert len(buffer) < 2 * 5
+    assert buffer.appended == 23
+    window = buffer.last(4)
+    np.testing.assert_array_equal(window.actions[:, 0].numpy(), [19, 20, 21, 22])
+    np.testing.assert_array_equal(window.next_states[:, 0].numpy(), [20, 21, 22, 23])
+    buffer.clear()
+    assert len(buffer) == buffer.appended == 0
+
 def test_controlled_episode_is_reproducible_under_seed():
     env, _, predictor, planner = small_setup("cem")
     runs = []
