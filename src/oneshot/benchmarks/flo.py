@@ -20,7 +20,7 @@ import torch
 from goal_classifier.caml import make_inner
 from goal_classifier.goal import MetaTrainedFLO, infer_goal, load_flo
 from goal_classifier.model import ClassifierConfig, GoalClassifier
-from oneshot.benchmarks.speed import timed
+from oneshot.benchmarks.timing import timed
 from sim.arrange import ArrangeTwin, sample_task
 
 

@@ -31,20 +31,14 @@ from adaptive_control.dynamics import DynamicsModel
 from adaptive_control.mpc import MPCConfig, RandomShooting
 from adaptive_control.predictors import AdaptConfig, FeedForwardPredictor
 from adaptive_control.twins import make_twin, model_input_dims
+from oneshot.benchmarks.timing import samples_ms
 
 DTYPES = {"bfloat16": torch.bfloat16, "float32": torch.float32}
 
 
 def best_seconds(fn: Callable[[], object], repeats: int, warmup: int = 2) -> float:
     """The fastest of ``repeats`` timed calls (the least disturbed by other load)."""
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+    return min(samples_ms(fn, repeats, warmup)) / 1000
 
 
 def matmul_peak_gflops(dtype: torch.dtype, rows: int) -> float:

@@ -17,9 +17,7 @@ import json
 import os
 import platform
 import tempfile
-import time
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
@@ -34,21 +32,9 @@ from meta_policy.daml_train import DAMLTrainer
 from meta_policy.train import MILTrainer
 from meta_policy.video import load_video
 from metalearn.maml import meta_step
+from oneshot.benchmarks.timing import timed
 from sim.datagen import generate_reach
 from sim.manipulation_datagen import DatagenConfig, generate
-
-
-def timed(fn: Callable[[], object], repeats: int, warmup: int = 3) -> dict[str, float]:
-    """Median and 90th percentile wall time of `fn` in milliseconds."""
-    for _ in range(warmup):
-        fn()
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        samples.append(1000 * (time.perf_counter() - start))
-    return {"median_ms": float(np.median(samples)), "p90_ms": float(np.percentile(samples, 90)),
-            "repeats": repeats}
 
 
 def run(cfg: MILConfig, train: TrainConfig, repeats: int) -> dict:
