@@ -56,7 +56,7 @@ from adaptation_node.safety import CommandLimits, Watchdog
 from adaptive_control.checkpoint import load_trained
 from adaptive_control.controller import AdaptiveController
 from adaptive_control.evaluate import MODEL_OF
-from adaptive_control.meta_train import predictor_for
+from adaptive_control.meta_train import controller_for
 from adaptive_control.mpc import MPCConfig, make_planner
 from adaptive_control.predictors import METHODS
 from adaptive_control.twins import make_twin
@@ -105,9 +105,8 @@ def load_controller(checkpoint: Path, planning: Planning, robot: RobotProfile,
     mpc = MPCConfig(optimiser=cfg.optimiser, candidates=planning.candidates or cfg.candidates,
                     horizon=planning.horizon or cfg.horizon)
     low, high = (torch.as_tensor(b, dtype=torch.float32) for b in (limits.low, limits.high))
-    return AdaptiveController(predictor_for(model, planning.method, cfg),
-                              make_planner(mpc, low, high), twin.reward, state_dim,
-                              action_dim, seed=planning.seed)
+    return controller_for(model, planning.method, cfg, make_planner(mpc, low, high), twin,
+                          seed=planning.seed)
 
 
 class MPCNode(Node):

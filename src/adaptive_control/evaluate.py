@@ -34,8 +34,8 @@ from tqdm import tqdm
 from adaptive_control.buffer import Transitions
 from adaptive_control.checkpoint import load_trained
 from adaptive_control.config import TrainConfig
-from adaptive_control.controller import AdaptiveController, Episode, run_episode
-from adaptive_control.meta_train import MetaTrainer, predictor_for
+from adaptive_control.controller import Episode, run_episode
+from adaptive_control.meta_train import MetaTrainer, controller_for
 from adaptive_control.mpc import MPCConfig, make_planner
 from adaptive_control.predictors import METHODS
 from adaptive_control.twins import make_twin
@@ -98,9 +98,8 @@ def run_method(method: str, checkpoint: Path, cfg: EvalConfig, bar: tqdm) -> lis
     planner = make_planner(MPCConfig(candidates=cfg.candidates, horizon=cfg.horizon), low, high)
     episodes = []
     for i in range(cfg.seeds):
-        controller = AdaptiveController(predictor_for(model, method, train_cfg), planner,
-                                        env.reward, env.observation_space.shape[0],
-                                        env.action_space.shape[0], seed=cfg.first_seed + i)
+        controller = controller_for(model, method, train_cfg, planner, env,
+                                    seed=cfg.first_seed + i)
         episodes.append(run_episode(env, controller, cfg.first_seed + i))
         bar.update()
     return episodes

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import gymnasium as gym
 import torch
 from torch.func import vmap
 from tqdm import tqdm
@@ -30,7 +31,7 @@ from adaptive_control.buffer import Transitions
 from adaptive_control.config import TrainConfig
 from adaptive_control.controller import AdaptiveController, run_episode
 from adaptive_control.dynamics import DynamicsModel
-from adaptive_control.mpc import make_planner
+from adaptive_control.mpc import CEM, RandomShooting, make_planner
 from adaptive_control.predictors import FeedForwardPredictor, RecurrentPredictor
 from adaptive_control.rbac import RecurrentDynamics
 from adaptive_control.twins import make_twin, model_input_dims
@@ -55,6 +56,15 @@ def predictor_for(model: DynamicsModel | RecurrentDynamics, method: str, cfg: Tr
     if method == "rbac":
         return RecurrentPredictor(model)
     return FeedForwardPredictor(model, method, cfg.adapt, cfg.dtype)
+
+
+def controller_for(model: DynamicsModel | RecurrentDynamics, method: str, cfg: TrainConfig,
+                   planner: RandomShooting | CEM, env: gym.Env, seed: int
+                   ) -> AdaptiveController:
+    """``method``'s adaptive controller on ``model``, planning for ``env``'s reward."""
+    return AdaptiveController(predictor_for(model, method, cfg), planner, env.reward,
+                              env.observation_space.shape[0], env.action_space.shape[0],
+                              seed=seed)
 
 
 def per_window_loss(model: DynamicsModel):
@@ -100,10 +110,8 @@ def collect(cfg: TrainConfig, model, data: RolloutData, iteration: int, bar: tqd
                  for b in (env.action_space.low, env.action_space.high))
     controller = None
     if iteration >= cfg.random_iterations:
-        controller = AdaptiveController(predictor_for(model, cfg.method, cfg),
-                                        make_planner(cfg.mpc, low, high), env.reward,
-                                        env.observation_space.shape[0],
-                                        env.action_space.shape[0], seed=cfg.seed + iteration)
+        controller = controller_for(model, cfg.method, cfg, make_planner(cfg.mpc, low, high),
+                                    env, seed=cfg.seed + iteration)
     for rollout in range(cfg.rollouts_per_iteration):
         bar.set_description(f"iteration {iteration + 1}/{cfg.iterations}: collecting "
                             f"{rollout + 1}/{cfg.rollouts_per_iteration}")
