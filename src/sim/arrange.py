@@ -3,7 +3,9 @@
 Thesis L4800-L4818: a task is one relative arrangement of one pair of objects; positives
 show the pair in that arrangement, negatives the same pair in other arrangements; the arm
 stands at a random pose in every image ("a good objective should ignore the position of
-the arm") and about a third of the images hold distractor objects. Meta-training tasks use
+the arm") and about a third of the images hold distractor objects. The planner's pusher
+rod stands at a random place in every image too, half the time right beside an object
+(where planning leaves it), so that the classifier learns to ignore it as it does the arm. Meta-training tasks use
 objects and table textures of the ``train`` catalogues, held-out tasks those of
 ``heldout`` (never seen in meta-training, as in the thesis's evaluation, L4827-L4829).
 
@@ -24,10 +26,13 @@ from sim.arrange_pusher import build_pushing_model
 from sim.arrange_scene import (
     CAMERA,
     CLUTTER_SLOTS,
+    PUSHER,
+    PUSHER_RADIUS,
     ArrangeLook,
     body_names,
     build_arrange_model,
     image_axes,
+    pusher_height,
 )
 from sim.objects import catalogue, object_by_name
 from sim.push_scene import JOINT_NAMES
@@ -47,6 +52,9 @@ CLUTTER_GAP = 0.02                   # m between a distractor and any other obje
 MAX_DRAWS = 500                      # draws of one configuration before giving up
 MIN_VISIBLE = 0.6                    # of a task object's pixels the arm may not hide
 ARM_GROUP = 3                        # geom group of the arm, hidden to count unoccluded pixels
+PUSHER_BESIDE = 0.5                  # share of images with the rod within PUSHER_NEAR of an object
+PUSHER_NEAR = 0.015                  # m between the rod and the object it stands beside
+PUSHER_CLEAR = 0.003                 # m the rod keeps from every object
 
 
 @dataclass(frozen=True)
@@ -87,11 +95,13 @@ def sample_task(split: str, rng: np.random.Generator) -> ArrangeTask:
 @dataclass(frozen=True)
 class Configuration:
     """Where everything stands in one image: object centres (world x, y; first, second,
-    then distractors), their yaws, and the arm's 7 joint angles."""
+    then distractors), their yaws, the arm's 7 joint angles and the pusher rod's table
+    point (world x, y)."""
 
     positions: np.ndarray          # [2 + n_clutter, 2]
     yaws: np.ndarray               # [2 + n_clutter]
     arm: np.ndarray                # [7]
+    pusher: np.ndarray             # [2]
 
 
 def pair_of(task: ArrangeTask, positions: np.ndarray) -> Pair:
@@ -137,6 +147,8 @@ class ArrangeTwin:
         arm = self.model.body_rootid[self.model.geom_bodyid] == arm_root
         self._arm_geoms = set(np.flatnonzero(arm).tolist())
         self.model.geom_group[arm] = ARM_GROUP
+        self.model.geom_group[self.model.geom(PUSHER).id] = ARM_GROUP    # it may hide too
+        self._pusher = self.model.body(PUSHER).mocapid[0]
         self._task_geoms = [np.flatnonzero(self.model.geom_bodyid == self.model.body(b).id)
                             for b in body_names()[:2]]
         self._with_arm, self._without_arm = mujoco.MjvOption(), mujoco.MjvOption()
@@ -154,6 +166,7 @@ class ArrangeTwin:
             for axis, value in zip(("x", "y", "yaw"), (*(xy - ORIGIN), yaw)):
                 self.data.qpos[self.model.joint(f"{body}_{axis}").qposadr[0]] = value
         self.data.qpos[self._arm_qpos] = config.arm
+        self.data.mocap_pos[self._pusher] = (*config.pusher, pusher_height())
         mujoco.mj_forward(self.model, self.data)
 
     def arm_collides(self) -> bool:
@@ -167,7 +180,8 @@ class ArrangeTwin:
         return self.renderer.render().copy()
 
     def task_pixels(self, arm: bool) -> list[int]:
-        """How many pixels of each task object the camera sees, with or without the arm."""
+        """How many pixels of each task object the camera sees, with or without the arm
+        (and the pusher rod)."""
         self.renderer.enable_segmentation_rendering()
         option = self._with_arm if arm else self._without_arm
         self.renderer.update_scene(self.data, camera=CAMERA, scene_option=option)
@@ -190,8 +204,11 @@ class ArrangeTwin:
             with_clutter = rng.random() < DISTRACTOR_SHARE
             positions = self._add_clutter(positions, int(rng.integers(1, CLUTTER_SLOTS + 1))
                                           if with_clutter else 0, rng)
+            pusher = self._pusher_point(positions, rng)
+            if pusher is None:
+                continue
             config = Configuration(positions, rng.uniform(-math.pi, math.pi, len(positions)),
-                                   rng.uniform(*self._arm_range.T))
+                                   rng.uniform(*self._arm_range.T), pusher)
             self.pose(config)
             if not self.arm_collides() and not self.arm_hides_task():
                 return config
@@ -214,6 +231,22 @@ class ArrangeTwin:
             return None
         wanted = 1 if positive else 0
         return positions if label(self.task, positions) == wanted else None
+
+    def _pusher_point(self, positions: np.ndarray,
+                      rng: np.random.Generator) -> np.ndarray | None:
+        """A table point for the rod clear of every object: beside a random one with
+        probability ``PUSHER_BESIDE``, else anywhere in the region; None when a draw misses."""
+        radii = np.array(self.radii[:len(positions)])
+        if rng.random() < PUSHER_BESIDE:
+            index = int(rng.integers(len(positions)))
+            angle = rng.uniform(0, 2 * math.pi)
+            reach = radii[index] + PUSHER_RADIUS + rng.uniform(PUSHER_CLEAR, PUSHER_NEAR)
+            point = positions[index] + reach * np.array([math.cos(angle), math.sin(angle)])
+        else:
+            (x0, x1), (y0, y1) = REGION
+            point = rng.uniform((x0, y0), (x1, y1))
+        gaps = np.linalg.norm(positions - point, axis=1) - radii - PUSHER_RADIUS
+        return point if gaps.min() >= PUSHER_CLEAR and _inside(point, PUSHER_RADIUS) else None
 
     def _add_clutter(self, positions: np.ndarray, count: int,
                      rng: np.random.Generator) -> np.ndarray:

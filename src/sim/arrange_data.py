@@ -1,6 +1,6 @@
 """Arrangement datasets for FLO on disk: generation, the format, and a lazy reader.
 
-Format (version 1), a directory:
+Format (version 2), a directory:
 
 - ``dataset.json``: ``{"format": "oneshot-arrange", "version": 1, "split", "seed",
   "image_size": [width, height], "relations": [...], "command", "tasks": [...]}``; each
@@ -9,7 +9,8 @@ Format (version 1), a directory:
 - ``task-NNNN.npz`` (numpy, no pickled objects): ``images`` uint8 [N, H, W, 3],
   ``labels`` uint8 [N] (1 = the task's relation holds), ``positions`` float32 [N, 4, 2]
   (world x, y of first, second and the two distractors; NaN for absent distractors) and
-  ``arm`` float32 [N, 7] (joint angles).
+  ``arm`` float32 [N, 7] (joint angles) and ``pusher`` float32 [N, 2] (world x, y of the
+  planner's pusher rod; version 1 had no rod).
 
 The thesis collected ~25 positives and ~45 negatives per task (L4812-L4814); those are
 the defaults. `oneshot datagen arrange --out DIR --tasks N --split train|heldout --seed S`.
@@ -31,7 +32,7 @@ from sim.arrange_scene import CLUTTER_SLOTS
 from sim.colours import SPLITS
 from sim.relations import RELATIONS
 
-FORMAT, VERSION = "oneshot-arrange", 1
+FORMAT, VERSION = "oneshot-arrange", 2
 INDEX = "dataset.json"
 
 
@@ -56,6 +57,7 @@ class TaskImages:
     labels: np.ndarray       # uint8 [N]
     positions: np.ndarray    # float32 [N, 4, 2]
     arm: np.ndarray          # float32 [N, 7]
+    pusher: np.ndarray       # float32 [N, 2]
 
 
 def _padded(config: Configuration) -> np.ndarray:
@@ -78,7 +80,8 @@ def render_task(task: ArrangeTask, cfg: ArrangeDatagenConfig,
     return {"images": np.stack(images),
             "labels": np.array([1] * cfg.positives + [0] * cfg.negatives, np.uint8),
             "positions": np.stack([_padded(c) for c in configs]),
-            "arm": np.stack([c.arm for c in configs]).astype(np.float32)}
+            "arm": np.stack([c.arm for c in configs]).astype(np.float32),
+            "pusher": np.stack([c.pusher for c in configs]).astype(np.float32)}
 
 
 def generate(out: Path, cfg: ArrangeDatagenConfig, command: str = "",
@@ -127,7 +130,8 @@ class ArrangeDataset:
         entry = self.tasks[index]
         with np.load(self.root / entry["file"], allow_pickle=False) as arrays:
             return TaskImages(task=entry, **{k: arrays[k] for k in
-                                             ("images", "labels", "positions", "arm")})
+                                             ("images", "labels", "positions", "arm",
+                                                              "pusher")})
 
 
 def main(argv: list[str]) -> int:

@@ -9,7 +9,10 @@ is closer, so that 4-5 cm objects still cover a few pixels of a 64x64 image.
 
 Bodies: ``first`` and ``second`` (the task's objects) and ``clutter0``, ``clutter1``
 (distractors, parked off the table when an image has fewer). Each slides on the table
-through joints ``{body}_x``, ``{body}_y``, ``{body}_yaw``.
+through joints ``{body}_x``, ``{body}_y``, ``{body}_yaw``. The scene also holds the
+planner's end effector, the mocap rod ``pusher``: FLO's planner scores frames in which the
+rod stands beside the pair, so the classifier must have seen it, at random places, as
+a nuisance like the arm (a classifier meta-trained without it scored 1 of 10 plans).
 """
 from __future__ import annotations
 
@@ -20,6 +23,8 @@ import mujoco
 
 from sim.objects import ObjectSpec
 from sim.push_scene import (
+    ARM_BITS,
+    OBJECT_BITS,
     PUSHER_XML,
     TABLE_Z,
     CameraPose,
@@ -34,6 +39,11 @@ from sim.textures import Texture
 
 CAMERA = "view"
 CLUTTER_SLOTS = 2
+PUSHER = "pusher"
+PUSHER_RADIUS = 0.012            # m: a finger-sized rod
+PUSHER_HALF_HEIGHT = 0.04        # m: tall enough to reach every object's side
+PUSHER_LIFT = 0.002              # m between the rod's foot and the table
+PUSHER_COLOUR = (0.15, 0.15, 0.15, 1.0)
 # Looking at the workspace from the side opposite the arm's shoulder, steeply from above.
 ARRANGE_CAMERA = CameraPose(target=(0.45, -0.15, TABLE_Z), distance=0.75, azimuth=-90.0,
                             elevation=70.0)
@@ -83,7 +93,16 @@ def arrange_spec(look: ArrangeLook) -> mujoco.MjSpec:
     _add_surroundings(spec, PushLook(target=look.first, distractor=look.second,
                                      table=look.table, background=None))
     _add_camera(spec, CAMERA, ARRANGE_CAMERA)
+    rod = spec.worldbody.add_body(name=PUSHER, mocap=True, pos=[0.45, 0.0, pusher_height()])
+    rod.add_geom(name=PUSHER, type=mujoco.mjtGeom.mjGEOM_CYLINDER,
+                 size=[PUSHER_RADIUS, PUSHER_HALF_HEIGHT, 0], rgba=list(PUSHER_COLOUR),
+                 contype=ARM_BITS, conaffinity=OBJECT_BITS, condim=3)
     return spec
+
+
+def pusher_height() -> float:
+    """World z of the pusher rod's centre."""
+    return TABLE_Z + PUSHER_LIFT + PUSHER_HALF_HEIGHT
 
 
 def image_axes() -> tuple[tuple[float, float], tuple[float, float]]:

@@ -113,3 +113,22 @@ def sample_offset(relation: str, radii: tuple[float, float],
     distance = gap + sum(radii)
     angle = math.radians(bearing)
     return distance * math.cos(angle), distance * math.sin(angle)
+
+
+def sample_near_miss(relation: str, radii: tuple[float, float],
+                     rng: np.random.Generator) -> tuple[float, float]:
+    """An offset ``(u, v)`` that clearly is not ``relation`` but a few pushes from it, a
+    start for planning towards it: directions 35-55 degrees off their bearing with a gap of
+    3-8 cm; ``touching`` a gap of 4-7 cm; ``apart`` a gap of 8-12 cm."""
+    _check(relation)
+    if relation == "touching":
+        bearing, gap = rng.uniform(0.0, 360.0), rng.uniform(NOT_TOUCH_GAP, 0.07)
+    elif relation == "apart":
+        bearing, gap = rng.uniform(0.0, 360.0), rng.uniform(0.08, NOT_APART_GAP)
+    else:
+        side = rng.choice((-1.0, 1.0))
+        bearing = DIRECTIONS[relation] + side * rng.uniform(NEGATIVE_ANGLE, 55.0)
+        gap = rng.uniform(0.03, 0.08)
+    distance = gap + sum(radii)
+    angle = math.radians(bearing)
+    return distance * math.cos(angle), distance * math.sin(angle)

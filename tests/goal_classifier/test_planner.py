@@ -14,7 +14,7 @@ from goal_classifier.plan_costs import FLOCost, OracleCost, PixelCost
 from goal_classifier.planner import CEMConfig, CostError, checked_costs, plan, run_mpc, score
 from goal_classifier.predictive import STATE, Prediction, TwinModel
 from sim.arrange import ArrangeTwin, Configuration, pair_of, sample_task
-from sim.arrange_pusher import PUSHER_RADIUS, place_pusher
+from sim.arrange_pusher import PUSHER_RADIUS
 from sim.relations import holds
 
 FLO_CHECKPOINT = Path(__file__).parents[2] / "checkpoints" / "flo-arrange"
@@ -38,13 +38,12 @@ def start(twin: ArrangeTwin, rng: np.random.Generator) -> None:
     half = (START_GAP + r1 + r2) / 2 * np.array([np.cos(bearing), np.sin(bearing)])
     centre = np.array([0.45, -0.15])
     first, second = centre + half, centre - half
-    twin.pose(Configuration(np.stack([first, second]), base.yaws[:2], base.arm))
     while True:
         side = rng.uniform(0, 2 * np.pi)
         pusher = first + (r1 + PUSHER_RADIUS + 0.01) * np.array([np.cos(side), np.sin(side)])
         if np.linalg.norm(pusher - second) > r2 + PUSHER_RADIUS + 0.01:
             break
-    place_pusher(twin.model, twin.data, pusher)
+    twin.pose(Configuration(np.stack([first, second]), base.yaws[:2], base.arm, pusher))
 
 
 @pytest.fixture

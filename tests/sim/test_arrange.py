@@ -2,14 +2,16 @@
 image shows the relation as a viewer reads it, splits keep their objects apart, and the
 arm and distractors vary."""
 
+import dataclasses
 import json
 
 import numpy as np
 import pytest
 
-from sim.arrange import ArrangeTask, ArrangeTwin, pair_of, sample_task
+from sim.arrange import PUSHER_CLEAR, ArrangeTask, ArrangeTwin, pair_of, sample_task
 from sim.arrange_data import ArrangeDataset, main
-from sim.objects import catalogue
+from sim.arrange_scene import PUSHER_RADIUS
+from sim.objects import catalogue, object_by_name
 from sim.relations import clearly_not, holds
 
 
@@ -100,3 +102,23 @@ def test_the_arm_neither_collides_nor_hides_the_task_objects():
 def test_a_non_dataset_is_refused(tmp_path):
     with pytest.raises(ValueError, match="dataset.json is missing"):
         ArrangeDataset(tmp_path)
+
+
+def test_the_pusher_rod_stands_clear_of_the_objects_at_varied_places_and_is_drawn(dataset):
+    for index in range(len(dataset)):
+        data = dataset.task(index)
+        radii = [object_by_name(data.task[k]).footprint_radius for k in ("first", "second")]
+        for positions, rod in zip(data.positions, data.pusher):
+            gaps = np.linalg.norm(positions[:2] - rod, axis=1) - radii - PUSHER_RADIUS
+            assert gaps.min() >= PUSHER_CLEAR - 1e-6
+    rods = np.concatenate([dataset.task(i).pusher for i in range(len(dataset))])
+    assert rods.std(axis=0).min() > 0.03
+    rng = np.random.default_rng(9)
+    twin = ArrangeTwin(sample_task("train", rng))
+    try:
+        config = twin.sample_example(True, rng)
+        with_rod = twin.render()
+        twin.pose(dataclasses.replace(config, pusher=np.array([3.0, 3.0])))   # out of view
+        assert (with_rod != twin.render()).any(axis=-1).sum() >= 4
+    finally:
+        twin.close()

@@ -10,6 +10,7 @@ from sim.relations import (
     Pair,
     clearly_not,
     holds,
+    sample_near_miss,
     sample_offset,
     violation,
 )
@@ -74,3 +75,12 @@ def test_violation_measures_what_is_left_to_move():
     # 20 cm straight behind swings 67.5 degrees to reach the right_of sector
     assert violation("right_of", Pair((0.0, 0.2), RADII)) == pytest.approx(
         np.radians(67.5) * 0.2)
+
+
+@pytest.mark.parametrize("relation", RELATIONS)
+def test_near_misses_clearly_miss_but_are_a_few_pushes_away(relation):
+    rng = np.random.default_rng(7)
+    for _ in range(50):
+        pair = Pair(sample_near_miss(relation, (0.025, 0.03), rng), (0.025, 0.03))
+        assert clearly_not(relation, pair)
+        assert 0.0 < violation(relation, pair) < 0.1
