@@ -20,7 +20,7 @@ from goal_classifier.caml import adapt, make_inner, success_probability
 from goal_classifier.model import ClassifierConfig, GoalClassifier, as_input
 from goal_classifier.train import KIND
 from metalearn.checkpoint import load_kind, load_state, make_manifest, save_checkpoint
-from metalearn.maml import InnerLoop, Params
+from metalearn.maml import InnerLoop, Params, functional
 
 GOAL_KIND = "flo-goal"
 
@@ -100,6 +100,14 @@ class Goal:
         check_images(images, self.net.cfg)
         with torch.no_grad():
             return success_probability(self.net, self.params, as_input(images)).numpy()
+
+    def log_odds(self, images: np.ndarray) -> np.ndarray:
+        """log p / (1 - p) of success of each uint8 image [N, H, W, 3], from the logits:
+        finite where p itself rounds to 0 or 1."""
+        check_images(images, self.net.cfg)
+        with torch.no_grad():
+            logits = functional(self.net, self.params, as_input(images))
+        return (logits[:, 1] - logits[:, 0]).numpy()
 
     def save(self, path: str | Path, command: list[str]) -> Path:
         manifest = make_manifest(command, None, data=self.source)

@@ -2,8 +2,13 @@
 
 - :class:`FLOCost`: 1 - p(success) of the inferred goal classifier on the predicted frame
   (the thesis's planner scores video predictions with the classifier, L4786-L4790);
+- :class:`FLOLogitCost`: the same classifier's negative log-odds of success. CEM ranks
+  candidates, and the ranks of 1 - p and -logit agree, except where float32 rounds p to
+  exactly 0 or 1 for many candidates, which then tie: far from the goal that is most of them;
 - :class:`PixelCost`: mean squared pixel distance to the closest of the goal images
   ("we take the minimum distance across these five examples", L4778-L4780);
+- :class:`AECost`: Euclidean distance in an autoencoder's latent space
+  (:mod:`goal_classifier.autoencoder`) to the closest goal image (L4766-L4771);
 - :class:`OracleCost`: how far the true object positions are from the task's relation
   (:func:`sim.relations.violation`), available only in simulation (L4773-L4777).
 
@@ -16,6 +21,7 @@ from typing import Protocol
 
 import numpy as np
 
+from goal_classifier.autoencoder import ConvAutoencoder
 from goal_classifier.goal import Goal, GoalImageError
 from goal_classifier.predictive import Prediction
 from sim.arrange import ArrangeTask, pair_of
@@ -49,6 +55,18 @@ class FLOCost:
         return 1.0 - self.goal.score(_frames(prediction)).astype(np.float64)
 
 
+class FLOLogitCost:
+    """-log(p / (1 - p)) of success on each predicted frame (module docstring)."""
+
+    needs_frames = True
+
+    def __init__(self, goal: Goal) -> None:
+        self.goal = goal
+
+    def __call__(self, prediction: Prediction) -> np.ndarray:
+        return -self.goal.log_odds(_frames(prediction)).astype(np.float64)
+
+
 class PixelCost:
     """Mean squared distance (pixels in [0, 1]) to the closest goal image."""
 
@@ -69,6 +87,23 @@ class PixelCost:
                                  f"{list(self.goals.shape[1:])}")
         diff = frames.astype(np.float32)[:, None] / 255.0 - self.goals[None]
         return np.mean(diff ** 2, axis=(2, 3, 4)).min(axis=1).astype(np.float64)
+
+
+class AECost:
+    """Latent l2 distance of each predicted frame to the closest goal image's latent."""
+
+    needs_frames = True
+
+    def __init__(self, autoencoder: ConvAutoencoder, goal_images: np.ndarray) -> None:
+        if len(goal_images) == 0:
+            raise GoalImageError("no goal images given")
+        self.autoencoder = autoencoder
+        self.goals = autoencoder.latents(goal_images)
+
+    def __call__(self, prediction: Prediction) -> np.ndarray:
+        latents = self.autoencoder.latents(_frames(prediction))
+        distances = np.linalg.norm(latents[:, None] - self.goals[None], axis=2)
+        return distances.min(axis=1).astype(np.float64)
 
 
 class OracleCost:

@@ -115,6 +115,15 @@ def cmd_train_flo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train_flo_ae(args: argparse.Namespace) -> int:
+    from goal_classifier.autoencoder import AEConfig, AETrainConfig, train_autoencoder
+
+    out = train_autoencoder(Path(args.data), Path(args.out), AEConfig(),
+                            AETrainConfig(**_given(args, AETrainConfig)), _command())
+    print(f"checkpoint written to {out}")
+    return 0
+
+
 def cmd_goal(args: argparse.Namespace) -> int:
     from goal_classifier.goal import infer_goal, load_flo, load_goal, read_images
 
@@ -205,6 +214,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         raise ValueError("--record writes into a checkpoint's manifest: give --checkpoint")
     if args.suite == "flo-classify":
         return _evaluate_flo_classify(args)
+    if args.suite in ("flo-plan", "flo-cascade"):
+        return _evaluate_flo_plan(args)
     if args.suite.startswith("gbac-"):
         return _evaluate_gbac(args)
     from oneshot.imitation_eval import SUITES as IMITATION_SUITES
@@ -252,6 +263,25 @@ def _evaluate_flo_classify(args: argparse.Namespace) -> int:
         record_results(args.checkpoint, result["suite"], result)
     for method, figures in result["methods"].items():
         print(f"{method:8s} " + "  ".join(f"{name} {value:.3f}" for name, value in figures.items()))
+    return 0
+
+
+def _evaluate_flo_plan(args: argparse.Namespace) -> int:
+    """FLO, pixel, autoencoder and oracle costs planning on held-out arrangement tasks."""
+    from goal_classifier.plan_eval import run_suite
+
+    if args.checkpoint is None:
+        raise ValueError(f"--suite {args.suite} needs --checkpoint (a `oneshot train flo` one)")
+    result = run_suite(args.suite, Path(args.checkpoint), args.tasks, args.seed)
+    result["command"] = " ".join(_command())
+    _write_json(Path(args.json), result)
+    if args.record:
+        from metalearn.checkpoint import record_results
+
+        record_results(args.checkpoint, result["suite"], result)
+    for method, figures in result["methods"].items():
+        lo, hi = figures["ci95"]
+        print(f"{method:8s} success {figures['success_rate']:.3f} (95% CI {lo:.3f}-{hi:.3f})")
     return 0
 
 
@@ -457,6 +487,14 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--config", help="JSON file overriding fields of the classifier config")
     _add_dataclass_arguments(m, FLOTrainConfig)
     m.set_defaults(func=cmd_train_flo)
+    from goal_classifier.autoencoder import AETrainConfig
+
+    m = methods.add_parser("flo-ae", help="the autoencoder baseline of FLO's planning "
+                                          "comparison, on the meta-training images")
+    m.add_argument("--data", required=True, help="a dataset from `oneshot datagen arrange`")
+    m.add_argument("--out", required=True, help="e.g. checkpoints/flo-arrange/ae")
+    _add_dataclass_arguments(m, AETrainConfig)
+    m.set_defaults(func=cmd_train_flo_ae)
 
     p = sub.add_parser("goal", help="FLO goals: goal infer --checkpoint CKPT --positives IMG... "
                                     "--out GOAL | goal score --goal GOAL IMG...")
@@ -498,6 +536,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", type=int, default=5, help="gbac-* suites: episodes per method")
     p.add_argument("--episode-steps", type=int,
                    help="gbac-* suites: episode length (default: the twin's, 1000 or 500)")
+    p.add_argument("--tasks", type=int, default=40,
+                   help="flo-plan, flo-cascade: held-out tasks (default 40)")
     p.add_argument("--json", required=True)
     p.add_argument("--record", action="store_true",
                    help="also add the result to the checkpoint's manifest.json")
