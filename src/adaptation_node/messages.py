@@ -144,12 +144,13 @@ def twist_from_msg(msg: TwistStamped) -> np.ndarray:
     return values
 
 
-def pose_msg(position: np.ndarray, stamp: Time, frame_id: str) -> PoseStamped:
-    """A tracked point as a pose: ``position`` (x, y, z, m) with the identity orientation."""
+def pose_msg(position: np.ndarray, stamp: Time, frame_id: str, yaw: float = 0.0) -> PoseStamped:
+    """A tracked object as a pose: ``position`` (x, y, z, m), turned ``yaw`` rad about z."""
     msg = PoseStamped()
     msg.header.stamp, msg.header.frame_id = stamp, frame_id
     msg.pose.position.x, msg.pose.position.y, msg.pose.position.z = (float(v) for v in position)
-    msg.pose.orientation.w = 1.0
+    msg.pose.orientation.z = math.sin(yaw / 2.0)
+    msg.pose.orientation.w = math.cos(yaw / 2.0)
     return msg
 
 
@@ -157,6 +158,12 @@ def position_from_msg(msg: PoseStamped) -> np.ndarray:
     """The pose's position (x, y, z); NaN is kept (see the module docstring)."""
     point = msg.pose.position
     return np.array([point.x, point.y, point.z])
+
+
+def yaw_from_msg(msg: PoseStamped) -> float:
+    """The pose's rotation about z (rad), for objects that stand on a table."""
+    q = msg.pose.orientation
+    return math.atan2(2.0 * (q.w * q.z + q.x * q.y), 1.0 - 2.0 * (q.y * q.y + q.z * q.z))
 
 
 def json_msg(payload: dict) -> String:

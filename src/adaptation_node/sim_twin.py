@@ -1,12 +1,15 @@
 """A MuJoCo twin behind the topics a real arm driver exposes.
 
 The ``twin`` parameter picks it (``adaptation_node.twins``): ``reach`` (the default, 2
-joints), ``push`` (the PR2-like push twin, the 7 PR2 right-arm joints) or ``arm`` (GBAC's
-arm under a force, which also publishes the tracked object's and goal's poses); an
-unknown name is logged and the reach twin served. The node subscribes to ``cmd/joint``
-(joint torques, std_msgs/Float64MultiArray, clamped to the twin's box) and, at ``rate_hz``
-wall-clock steps per second, applies the latest command for one control step of the
-twin (0.02 s of simulated time for reach, 0.05 s for push and arm), then publishes
+joints), ``push`` (the PR2-like push twin, the 7 PR2 right-arm joints), ``arm`` (GBAC's
+arm under a force, which also publishes the tracked object's and goal's poses) or
+``arrange`` (FLO's pair of objects and pusher rod, which also publishes the objects'
+poses); an unknown name is logged and the reach twin served. The node subscribes to
+``cmd/joint`` (joint torques, std_msgs/Float64MultiArray, clamped to the twin's box; the
+arrangement twin takes rod velocities on ``cmd/ee_twist``, geometry_msgs/TwistStamped,
+instead) and, at ``rate_hz`` wall-clock steps per second, applies the latest command for
+one control step of the twin (0.02 s of simulated time for reach, 0.05 s for push and
+arm, 0.1 s for arrange), then publishes
 ``joint_states``, ``image_raw``, ``camera_info`` and ``/clock``. So the recorder, the
 policy and the watchdog see exactly what they would see on a robot. Like a driver, it
 also holds the arm (zero torque) when commands go stale.
@@ -38,7 +41,7 @@ import time
 
 import gymnasium as gym
 import numpy as np
-from geometry_msgs.msg import PoseStamped
+from geometry_msgs.msg import PoseStamped, TwistStamped
 from rclpy.node import Node
 from rclpy.time import Time as RosTime
 from rosgraph_msgs.msg import Clock
@@ -56,6 +59,7 @@ from adaptation_node.messages import (
     joint_state_msg,
     json_msg,
     pose_msg,
+    twist_from_msg,
 )
 from adaptation_node.params import declare
 from adaptation_node.runner import RCLError, run_nodes
@@ -97,7 +101,7 @@ class SimTwinNode(Node):
             self, "episode_steps", self.twin.episode_steps,
             "steps before an episode ends (default: the twin's episode)", 1, 100000)
         self.lock = threading.Lock()
-        self.command = np.zeros(len(self.twin.joint_names))
+        self.command = np.zeros(self.twin.command_size)
         self.command_time = -np.inf
         self.teleop: Teleoperator | None = None
         self.linger: int | None = None  # steps a demonstrating person films after success
@@ -116,7 +120,11 @@ class SimTwinNode(Node):
                              for topic in self.twin.tracked_topics}
         self.command_pub = self.create_publisher(Float64MultiArray, "cmd/joint", qos.COMMAND)
         self.episode_pub = self.create_publisher(String, "sim/episode", qos.LATCHED)
-        self.create_subscription(Float64MultiArray, "cmd/joint", self.on_command, qos.COMMAND)
+        if self.twin.twist_axes:
+            self.create_subscription(TwistStamped, "cmd/ee_twist", self.on_twist, qos.COMMAND)
+        else:
+            self.create_subscription(Float64MultiArray, "cmd/joint", self.on_command,
+                                     qos.COMMAND)
         self.create_service(Trigger, "sim/reset", self.on_reset)
         self.create_service(Trigger, "sim/demonstrate", self.on_demonstrate)
         self.loop = threading.Thread(target=self.run_loop, name="sim_twin", daemon=True)
@@ -141,10 +149,18 @@ class SimTwinNode(Node):
 
     def on_command(self, msg: Float64MultiArray) -> None:
         try:
-            command = command_from_msg(msg, len(self.twin.joint_names))
+            self.accept(command_from_msg(msg, len(self.twin.joint_names)))
         except MessageError as error:
             self.get_logger().error(f"cmd/joint skipped: {error}")
-            return
+
+    def on_twist(self, msg: TwistStamped) -> None:
+        try:
+            self.accept(twist_from_msg(msg)[:self.twin.twist_axes])
+        except MessageError as error:
+            self.get_logger().error(f"cmd/ee_twist skipped: {error}")
+
+    def accept(self, command: np.ndarray) -> None:
+        """Act on ``command`` (clamped to the twin's box) from the next step on."""
         with self.lock:
             if self.teleop is None:  # the teleoperator has the arm during a demonstration
                 limit = self.twin.command_limit
@@ -286,8 +302,9 @@ class SimTwinNode(Node):
         stamp = self.get_clock().now().to_msg()
         twin = self.twin
         self.clock_pub.publish(Clock(clock=RosTime(nanoseconds=int(self.sim_time * 1e9)).to_msg()))
-        for topic, position in twin.tracked(arm_state).items():
-            self.tracked_pubs[topic].publish(pose_msg(position, stamp, TRACKER_FRAME))
+        for topic, pose in twin.tracked(arm_state).items():
+            yaw = float(pose[3]) if len(pose) > 3 else 0.0
+            self.tracked_pubs[topic].publish(pose_msg(pose[:3], stamp, TRACKER_FRAME, yaw))
         self.joint_pub.publish(joint_state_msg(twin.joint_names, *twin.joints(arm_state), stamp))
         self.image_pub.publish(image_msg(image, stamp, camera.frame_id))
         self.info_pub.publish(camera_info_msg(image.shape[1], image.shape[0],

@@ -20,6 +20,19 @@ camera's intrinsics, the task's own parameters and what ``sim/episode`` reports.
   ``sim/episode`` reports the episode's return (the twin's reward, minus the squared
   distance to the goal, summed) and the object's final distance. It has no scripted
   demonstrator: the mpc node learns from its own transitions.
+- ``arrange``: FLO's object arrangement (``sim.arrange``, thesis ch. 8.2, L4800-L4818): a
+  pair of objects on a table and a pusher rod, driven by end-effector velocities on
+  ``cmd/ee_twist`` (geometry_msgs/TwistStamped, linear x and y in m/s, clamped to
+  ``PUSHER_SPEED``; one step is the FLO planner's action of 0.1 s). The task (which object
+  goes where relative to which) is the ``task`` parameter (JSON, :func:`arrange_task`) or
+  one drawn from the split and the seed. Every reset lays the pair out where the relation
+  clearly does not hold, with the rod beside the first object. It publishes the camera
+  (64x64, the FLO classifier's input at the default image size), ``joint_states`` (the
+  rod's ``pusher_x``, ``pusher_y`` and the arm's 7 joints, which stand still) and, as an
+  object tracker would, ``object_pose/first`` and ``object_pose/second`` (position and
+  yaw). ``sim/episode`` reports whether the relation truly holds at the end and, as the
+  distance, how far (m) the pair is from it (``sim.relations.violation``). No scripted
+  demonstrator: the planner node plans from goal pictures.
 
 Who demonstrates on ``sim/demonstrate`` (the node's ``demonstrator`` parameter) is one of
 the twin's ``demonstrators``: ``robot`` (both twins: a scripted teleoperator drives the
@@ -32,6 +45,7 @@ a session is the same task, as one-shot imitation needs.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 from abc import ABC, abstractmethod
 from typing import Any, NamedTuple, Protocol
@@ -44,7 +58,14 @@ from rclpy.node import Node
 
 from adaptation_node.params import declare
 from adaptation_node.robots import ARM_TORQUE_LIMIT, PR2_JOINTS
+from goal_classifier.predictive import SUBSTEPS, TwinModel
 from sim import arm_force
+from sim.arrange import ArrangeTask, ArrangeTwin, pair_of
+from sim.arrange import sample_task as sample_arrange_task
+from sim.arrange_pusher import PUSHER_RADIUS, place_pusher
+from sim.arrange_scene import ARRANGE_CAMERA, body_names
+from sim.objects import object_by_name
+from sim.relations import RELATIONS, holds, violation
 from sim.colours import Colour, resolve_colour, task_colour
 from sim.datagen_families import HUMAN_SPEEDS
 from sim.expert import ReachExpert
@@ -64,6 +85,12 @@ REACH_FOVY_DEG = float(np.degrees(2.0 * np.arctan(REACH_EXTENT_M / 2.0 / REACH_C
 TRACKER_FRAME = "world"     # the frame the tracked positions are given in
 ARM_SUCCESS_M = 0.05        # the arm twin counts an episode ending this near the goal a success
 ARM_FOVY_DEG = 45.0         # MuJoCo's default free camera, which films the arm twin
+PUSHER_SPEED = 0.3          # m/s: the FLO planner's largest move, 3 cm a 0.1 s step
+PUSHER_JOINTS = ("pusher_x", "pusher_y")
+PUSHER_START_GAP = 0.01     # m between the rod and the first object at a reset
+ARRANGE_STEPS = 40          # 4 s of the arrangement twin
+ARRANGE_POSES = ("object_pose/first", "object_pose/second")
+TASK_FIELDS = ("first", "second", "relation", "table")   # what the task parameter may set
 
 
 class Teleoperator(Protocol):
@@ -91,6 +118,7 @@ class Twin(ABC):
     cameras: dict[str, Camera]    # who can demonstrate -> the camera filming them; the
                                   # "robot" camera also films every trial
     tracked_topics: tuple[str, ...] = ()   # PoseStamped topics of ``tracked``
+    twist_axes = 0                # > 0: commands are cmd/ee_twist's first linear axes
 
     def __init__(self, node: Node, split: str, seed: int, image_size: tuple[int, int]) -> None:
         self.node, self.split, self.seed, self.image_size = node, split, seed, image_size
@@ -113,9 +141,15 @@ class Twin(ABC):
         count = len(self.joint_names)
         return state[:count], state[count:2 * count]
 
+    @property
+    def command_size(self) -> int:
+        """How many values a command holds: joint torques, or twist axes."""
+        return self.twist_axes or len(self.joint_names)
+
     def tracked(self, state: np.ndarray) -> dict[str, np.ndarray]:
         """What an object tracker would publish: ``tracked_topics`` -> position (x, y, z in
-        ``TRACKER_FRAME``), from the observation's ``state``."""
+        ``TRACKER_FRAME``) and, where a fourth value follows, the yaw about z (rad), from
+        the observation's ``state``."""
         return {}
 
     @abstractmethod
@@ -314,4 +348,166 @@ class ArmTwin(Twin):
                 f"{np.round(arm.condition, 2).tolist()} N ({self.variant})")
 
 
-TWINS: dict[str, type[Twin]] = {"reach": ReachTwin, "push": PushTwin, "arm": ArmTwin}
+def arrange_task(text: str, split: str, seed: int) -> ArrangeTask:
+    """The task of the ``task`` parameter: JSON setting any of ``TASK_FIELDS`` on the task
+    of ``split`` drawn from ``seed`` (so "{}" or "" is that task); ValueError if a field,
+    relation, object or table does not exist."""
+    task = sample_arrange_task(split, np.random.default_rng(seed))
+    fields = json.loads(text) if text else {}
+    if not isinstance(fields, dict) or set(fields) - set(TASK_FIELDS):
+        raise ValueError(f"a task is a JSON object of some of {list(TASK_FIELDS)}")
+    task = dataclasses.replace(task, **fields)
+    if task.relation not in RELATIONS:
+        raise ValueError(f"relation {task.relation!r} is not one of {list(RELATIONS)}")
+    if task.first == task.second:
+        raise ValueError("the two objects must differ")
+    for name in (task.first, task.second):
+        object_by_name(name)            # KeyError for an unknown object
+    task.look()                         # IndexError for a table the split lacks
+    return task
+
+
+def task_of(node: Node, split: str, seed: int) -> ArrangeTask:
+    """The ``task`` parameter of ``node`` (declared here), or the drawn task if it is bad."""
+    text = declare(node, "task", "", "arrangement task as JSON, any of "
+                   f"{list(TASK_FIELDS)}; empty: drawn from the split and the seed")
+    try:
+        return arrange_task(text, split, seed)
+    except (ValueError, KeyError, IndexError, TypeError) as error:
+        node.get_logger().error(f"task parameter {text!r}: {error}; drawing one instead")
+        return arrange_task("", split, seed)
+
+
+class ArrangeScene(gym.Env):
+    """The pushing arrangement twin stepped by rod velocities: observations ``{"image",
+    "state"}``, ``state`` = [rod x, y, rod vx, vy, arm q (7), then x, y, yaw of the first
+    and the second object]; ``info["distance"]`` is the pair's distance from the relation."""
+
+    def __init__(self, task: ArrangeTask, image_size: tuple[int, int]) -> None:
+        self.twin = ArrangeTwin(task, image_size, pusher=True)
+        self.model = TwinModel(self.twin)
+        self.dt = SUBSTEPS * float(self.twin.model.opt.timestep)
+        self.action_space = spaces.Box(-PUSHER_SPEED, PUSHER_SPEED, (2,), np.float64)
+        width, height = image_size
+        self.observation_space = spaces.Dict({
+            "image": spaces.Box(0, 255, (height, width, 3), np.uint8),
+            "state": spaces.Box(-np.inf, np.inf, (4 + len(PR2_JOINTS) + 6,), np.float64)})
+        self.steps = 0
+        self.velocity = np.zeros(2)
+        self._arm = [self.twin.model.joint(n).qposadr[0] for n in PR2_JOINTS]
+        self._yaws = [self.twin.model.joint(f"{body}_yaw").qposadr[0]
+                      for body in body_names()[:2]]
+        self._bodies = [self.twin.model.body(body).id for body in body_names()[:2]]
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        lay_out(self.twin, self.np_random)
+        self.steps, self.velocity = 0, np.zeros(2)
+        return self._observation(), {}
+
+    def step(self, action: np.ndarray):
+        self.velocity = np.clip(np.asarray(action, dtype=np.float64), -PUSHER_SPEED, PUSHER_SPEED)
+        self.model.step(self.velocity * self.dt)
+        self.steps += 1
+        distance = self.distance
+        return (self._observation(), -distance, False, False,
+                {"distance": distance, "success_so_far": distance == 0.0})
+
+    @property
+    def positions(self) -> np.ndarray:
+        """The centres (world x, y) of the first and the second object."""
+        return self.model.positions(self.model.state().physics[None])[0, :2]
+
+    @property
+    def distance(self) -> float:
+        """How far (m) the pair is from the task's relation: 0 where it holds."""
+        task = self.twin.task
+        return violation(task.relation, pair_of(task, self.positions))
+
+    def is_success(self) -> bool:
+        task = self.twin.task
+        return holds(task.relation, pair_of(task, self.positions))
+
+    def _observation(self) -> dict[str, np.ndarray]:
+        data = self.twin.data
+        yaws = data.qpos[self._yaws]
+        objects = np.column_stack([self.positions, yaws]).ravel()
+        state = np.concatenate([self.model.state().pusher, self.velocity, data.qpos[self._arm],
+                                objects])
+        return {"image": self.twin.render(), "state": state}
+
+    def object_heights(self) -> np.ndarray:
+        """World z of the two objects' centres."""
+        return self.twin.data.xpos[self._bodies, 2].copy()
+
+    def close(self) -> None:
+        self.twin.close()
+
+
+def lay_out(twin: ArrangeTwin, rng: np.random.Generator) -> None:
+    """A start: the pair where the relation clearly does not hold, no distractors, the arm
+    at a random pose hiding neither object, the rod ``PUSHER_START_GAP`` from the first
+    object on a side clear of the second; objects at rest."""
+    mujoco.mj_resetData(twin.model, twin.data)
+    negative = twin.sample_example(False, rng)
+    first, second = negative.positions[:2]
+    r1, r2 = twin.radii[:2]
+    while True:
+        side = rng.uniform(0.0, 2.0 * np.pi)
+        rod = first + (r1 + PUSHER_RADIUS + PUSHER_START_GAP) * np.array([np.cos(side),
+                                                                           np.sin(side)])
+        if np.linalg.norm(rod - second) > r2 + PUSHER_RADIUS + PUSHER_START_GAP:
+            break
+    twin.pose(dataclasses.replace(negative, positions=negative.positions[:2],
+                                  yaws=negative.yaws[:2]))
+    place_pusher(twin.model, twin.data, rod)
+
+
+class ArrangeTwinAdapter(Twin):
+    """Push a pair into the session's relative arrangement (module docstring)."""
+
+    joint_names = (*PUSHER_JOINTS, *PR2_JOINTS)
+    command_limit = PUSHER_SPEED
+    episode_steps = ARRANGE_STEPS
+    cameras = {"robot": Camera("arrange_view", ARRANGE_CAMERA.fovy)}
+    tracked_topics = ARRANGE_POSES
+    twist_axes = 2
+
+    def __init__(self, node: Node, split: str, seed: int, image_size: tuple[int, int]) -> None:
+        super().__init__(node, split, seed, image_size)
+        self.task = task_of(node, split, seed)
+        self.heights = np.zeros(2)
+
+    @property
+    def demonstrators(self) -> list[str]:
+        return []
+
+    def make_env(self, demonstrator: str = "robot") -> gym.Env:
+        env = ArrangeScene(self.task, self.image_size)
+        self.heights = env.object_heights()
+        return env
+
+    def joints(self, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        arm = state[4:4 + len(PR2_JOINTS)]
+        return np.concatenate([state[:2], arm]), np.concatenate([state[2:4], np.zeros_like(arm)])
+
+    def tracked(self, state: np.ndarray) -> dict[str, np.ndarray]:
+        poses = state[-6:].reshape(2, 3)
+        return {topic: np.array([x, y, z, yaw]) for topic, (x, y, yaw), z
+                in zip(ARRANGE_POSES, poses, self.heights)}
+
+    def teleoperator(self, demonstrator: str, noise_std: float, seed: int) -> Teleoperator:
+        raise ValueError("the arrangement twin has no scripted demonstrator")
+
+    def report(self, env: gym.Env) -> dict[str, Any]:
+        return {"task": self.task.describe(), "relation_holds": env.is_success(),
+                "positions": env.positions.tolist()}
+
+    def describe(self, env: gym.Env) -> str:
+        task = self.task
+        return (f"put {task.first} {task.relation} {task.second} (table {task.table}); the "
+                f"pair starts {env.distance:.3f} m from it")
+
+
+TWINS: dict[str, type[Twin]] = {"reach": ReachTwin, "push": PushTwin, "arm": ArmTwin,
+                                "arrange": ArrangeTwinAdapter}
