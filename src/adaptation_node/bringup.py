@@ -37,6 +37,7 @@ MODULES = {
     "adaptation": "adaptation_node.adaptation",
     "policy": "adaptation_node.policy_node",
     "mpc": "adaptation_node.mpc_node",
+    "planner": "adaptation_node.planner_node",
     "rehearsal": "adaptation_node.rehearsal",
 }
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "launch"

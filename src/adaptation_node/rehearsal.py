@@ -17,9 +17,10 @@ scripted demonstrator succeeded and the target's final distance (failed demos ar
 filter on ``success`` before training).
 
 ``trials_only: true`` skips the demo and the adaptation, for a controller that needs
-neither (the mpc node, ``launch/sim-gbac.yaml``): once a command on ``cmd/joint`` shows
-the controller is up, it resets the twin ``episodes`` times and reports each episode's
-final distance and, where the twin reports one (the arm twin), its return.
+neither (the mpc node, ``launch/sim-gbac.yaml``; the planner node, ``launch/sim-flo.yaml``):
+once a command on ``cmd/joint`` or ``cmd/ee_twist`` shows the controller is up, it resets
+the twin ``episodes`` times and reports each episode's success and final distance and,
+where the twin reports one (the arm twin), its return.
 """
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ from typing import Any
 import rclpy
 from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.node import Node
+from geometry_msgs.msg import TwistStamped
 from std_msgs.msg import Float64MultiArray, String
 from std_srvs.srv import Trigger
 
@@ -69,9 +71,9 @@ class RehearsalNode(Node):
                                      callback_group=group)
         self.commanding = threading.Event()   # trials only: a controller is up
         if self.trials_only:
-            self.create_subscription(Float64MultiArray, "cmd/joint",
-                                     lambda _: self.commanding.set(), qos.COMMAND,
-                                     callback_group=group)
+            for kind, topic in ((Float64MultiArray, "cmd/joint"), (TwistStamped, "cmd/ee_twist")):
+                self.create_subscription(kind, topic, lambda _: self.commanding.set(),
+                                         qos.COMMAND, callback_group=group)
         self.result_pub = self.create_publisher(String, "rehearsal/result", qos.LATCHED)
         self.outcome: dict[str, Any] | None = None
         self.exit_code = 0
@@ -106,7 +108,7 @@ class RehearsalNode(Node):
         self._drain()  # ... so what the latched topics replay has arrived
         if self.trials_only:
             if not self.commanding.wait(self.timeout_s):
-                raise RehearsalError(f"nothing on cmd/joint for {self.timeout_s} s")
+                raise RehearsalError(f"no command for {self.timeout_s} s")
             return self.trials()
         if self.demos_only:
             return self.record_demos(self.demos_only)
@@ -124,6 +126,7 @@ class RehearsalNode(Node):
         successes = sum(bool(r["success"]) for r in results)
         summary = {"episodes": len(results), "successes": successes,
                    "success_rate": successes / len(results),
+                   "success": [bool(r["success"]) for r in results],
                    "final_distances": [r["final_distance"] for r in results]}
         if all("return" in r for r in results):
             summary["returns"] = [r["return"] for r in results]
