@@ -25,7 +25,10 @@ thread of its own synchronises the predictive model, the MuJoCo arrangement twin
 positions and yaws; ``joint_states``: the rod's ``pusher_x``, ``pusher_y`` and, when given,
 the arm's joints), plans with CEM on ``FLOCost`` (1 - p on the predicted frames) and sends
 the first action as a rod velocity on ``cmd/ee_twist``, clamped to ``max_speed``. While no
-goal is left, it sends zeros. ``planner/latency_ms`` and ``planner/cost`` (the plan's
+goal is left, it sends zeros. ``cost: oracle`` plans on the task's true relation instead
+(``OracleCost`` on the predicted object positions, thesis L4773-L4777; simulation only,
+where the relation is known): the same graph with a perfect objective, which tells the
+classifier's failures from the rest of the loop's; goals are still judged by the classifier. ``planner/latency_ms`` and ``planner/cost`` (the plan's
 predicted cost) go out every plan.
 
 Safety, as the mpc node's: a watchdog (every 50 ms, on the executor, so a plan in progress
@@ -77,7 +80,7 @@ from goal_classifier.goal import (
     load_goal,
     read_images,
 )
-from goal_classifier.plan_costs import FLOCost
+from goal_classifier.plan_costs import Cost, FLOCost, OracleCost
 from goal_classifier.planner import CEMConfig, plan
 from goal_classifier.predictive import SUBSTEPS, TwinModel, TwinState
 from metalearn.checkpoint import CheckpointError
@@ -90,6 +93,7 @@ INPUTS = ("image_raw", "joint_states", *ARRANGE_POSES)
 NEW_SCENE_M = 0.05       # a tracked object that jumps further between readings: a new scene
 NEW_SCENE_HOLD_S = 1.0   # jumps this soon after a new scene belong to it (the other object's)
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+COSTS = ("flo", "oracle")
 UNUSABLE_GOAL = (GoalImageError, CheckpointError, OSError)
 
 
@@ -174,6 +178,11 @@ class PlannerNode(Node):
         self.task = task_of(self, split if split in SPLITS else "heldout", task_seed)
         self.flo = self._load_flo(declare(self, "checkpoint", "checkpoints/flo-arrange",
                                           "FLO checkpoint (oneshot train flo)"))
+        self.cost = declare(self, "cost", "flo", f"planning cost, one of {list(COSTS)} "
+                            "(oracle: the task's true relation, simulation only)")
+        if self.cost not in COSTS:
+            self.get_logger().error(f"cost {self.cost!r} is not one of {list(COSTS)}; using flo")
+            self.cost = "flo"
         self.goal_from_task = declare(self, "goal_from_task", False, "sim only: infer the "
                                       "goal from K pictures of the task rendered by the twin")
         self.limits = CommandLimits([-max_speed] * 2, [max_speed] * 2)
@@ -367,12 +376,16 @@ class PlannerNode(Node):
             self.send(self.limits.zero)
             return
         started = time.perf_counter()
-        actions, cost = plan(model, self.synchronise(model, template), FLOCost(goal.goal),
+        actions, cost = plan(model, self.synchronise(model, template), self.objective(goal),
                              self.cem, rng)
         self.latency_pub.publish(Float64(data=(time.perf_counter() - started) * 1e3))
         self.cost_pub.publish(Float64(data=cost))
         step_s = SUBSTEPS * float(model.model.opt.timestep)
         self.send(self.limits.clamp(actions[0] / step_s))
+
+    def objective(self, goal: SubGoal) -> Cost:
+        """What CEM minimises: 1 - the sub-goal's probability, or the oracle's distance."""
+        return OracleCost(self.task) if self.cost == "oracle" else FLOCost(goal.goal)
 
     def synchronise(self, model: TwinModel, template: Configuration) -> TwinState:
         """Pose the predictive twin as the tracker sees the scene: the pair where it stands,

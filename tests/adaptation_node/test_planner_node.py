@@ -4,7 +4,9 @@ Against the arrangement twin (a sim_twin process with ``twin: arrange``) it must
 clamped rod velocities, the rod must move, and ``goal/reached`` must agree with the goal
 classifier on the frames the twin published: every announcement names two consecutive
 frames that the test's own copy of the goal scores above the threshold, and two such
-frames are never left unannounced. Against a stand-in tracker (the test's probe) it must
+frames are never left unannounced. Planning on the oracle's cost through the same graph
+(tracker -> predictive twin -> CEM -> cmd/ee_twist) must bring the pair much nearer its
+relation than a zero-command run leaves it (where it starts). Against a stand-in tracker (the test's probe) it must
 take its goal from ``goal/adapted``, clamp to ``max_speed``, stop on estop and on stale
 inputs within 200 ms, and skip images of the wrong encoding or size and NaN poses while it
 keeps running. ``sim-flo`` is the twin, the planner and trials.
@@ -29,7 +31,13 @@ from adaptation_node import qos
 from adaptation_node.bringup import CONFIG_DIR, load_graph
 from adaptation_node.messages import frame_from_msg, image_msg, joint_state_msg, pose_msg, stamp_ns
 from adaptation_node.planner_node import task_positives
-from adaptation_node.twins import ARRANGE_POSES, PUSHER_JOINTS, PUSHER_SPEED, arrange_task
+from adaptation_node.twins import (
+    ARRANGE_POSES,
+    PUSHER_JOINTS,
+    PUSHER_SPEED,
+    ArrangeScene,
+    arrange_task,
+)
 from goal_classifier.goal import infer_goal, load_flo, load_goal
 
 from ros_harness import FakeArm, wait_until
@@ -77,8 +85,20 @@ def check_reached_agrees_with_the_classifier(reached, images, goal, after: float
         assert any(s <= stamps[pairs[0]] for s in announced), "two frames above, no goal/reached"
 
 
+def zero_command_distance(seed: int) -> float:
+    """How far from its relation the twin's first episode leaves the pair at zero commands:
+    where it starts (the twin seeds its env at start, then lays out one scene a reset)."""
+    env = ArrangeScene(arrange_task("", "heldout", seed), (64, 64))
+    env.reset(seed=seed)
+    env.reset()
+    distance = env.distance
+    env.close()
+    return distance
+
+
+@pytest.mark.parametrize("cost", ["flo", "oracle"])
 def test_the_planner_pushes_the_twin_and_reports_what_the_classifier_sees(
-        start_node, probe, goal_path):
+        start_node, probe, goal_path, cost):
     images = probe.record(Image, "image_raw", qos.IMAGES)
     reached = probe.record(String, "goal/reached", qos.LATCHED)
     twists = probe.record(TwistStamped, "cmd/ee_twist", qos.COMMAND)
@@ -88,9 +108,11 @@ def test_the_planner_pushes_the_twin_and_reports_what_the_classifier_sees(
     start_node(TWIN, twin="arrange", seed=SEED, rate_hz=5.0, episode_steps=20,
                command_timeout_s=0.5)
     planner = start_node(PLANNER, checkpoint=str(FLO), goals=str(goal_path), rate_hz=5.0,
-                         stale_s=0.5, threshold=THRESHOLD, **CEM)
+                         stale_s=0.5, threshold=THRESHOLD, cost=cost, **CEM)
     wait_until(lambda: twists, 60, "the planner commanding")
-    assert "starts" in probe.call(Trigger, "sim/reset", Trigger.Request()).message
+    still = zero_command_distance(SEED)
+    started = probe.call(Trigger, "sim/reset", Trigger.Request()).message
+    assert f"starts {still:.3f} m" in started, started     # the layout the baseline had
     reset_at = time.monotonic()
     wait_until(lambda: episodes, 30, "the end of the episode")
     report = json.loads(episodes[-1][1].data)
@@ -103,10 +125,12 @@ def test_the_planner_pushes_the_twin_and_reports_what_the_classifier_sees(
     goal = load_goal(goal_path)
     check_reached_agrees_with_the_classifier(reached, images, goal, reset_at)
     ms = [m.data for _, m in latency]
-    print(f"plan p50 {np.percentile(ms, 50):.0f} ms p99 {np.percentile(ms, 99):.0f} ms; "
-          f"goal/reached {len(reached)}x; relation holds {report['relation_holds']}, "
-          f"{report['final_distance']:.3f} m from it")
+    print(f"{cost}: plan p50 {np.percentile(ms, 50):.0f} ms p99 {np.percentile(ms, 99):.0f} ms;"
+          f" goal/reached {len(reached)}x; relation holds {report['relation_holds']}, "
+          f"{report['final_distance']:.3f} m from it (zero commands: {still:.3f} m)")
     assert report["relation_holds"] == report["success"] == (report["final_distance"] == 0.0)
+    if cost == "oracle":
+        assert report["final_distance"] < 0.5 * still
     assert planner.alive()
 
 
