@@ -70,7 +70,7 @@ def test_an_unknown_twin_is_reported_and_the_reach_twin_served(start_node, probe
     twin = start_node(TWIN, twin="juggle", rate_hz=40.0)
     wait_until(lambda: joints, 30, "joint states")
     assert tuple(joints[-1][1].name) == REACH_JOINTS
-    assert "twin 'juggle' is not one of ['arm', 'push', 'reach']; using 'reach'" in twin.text()
+    assert "twin 'juggle' is not one of ['arm', 'arrange', 'push', 'reach']; using 'reach'" in twin.text()
     assert twin.stop() == 0
 
 
