@@ -159,38 +159,17 @@ class PlannerNode(Node):
 
     def __init__(self) -> None:
         super().__init__("planner")
-        self.rate_hz = declare(self, "rate_hz", 10.0, "planning ticks a second (match the "
-                               "twin's rate: an action is 0.1 s of pushing)", 0.5, 50.0)
-        stale_s = declare(self, "stale_s", 0.2, "inputs older than this stop the rod", 0.01, 5.0)
-        max_speed = declare(self, "max_speed", PUSHER_SPEED, "command box: largest rod speed "
-                            "per axis (m/s)", 0.001, 2.0)
-        self.twist_frame = declare(self, "twist_frame", "world", "frame of the commanded twist")
-        self.threshold = declare(self, "threshold", 0.5, "a frame counts as success above "
-                                 "this probability", 0.0, 0.999)
-        self.consecutive = declare(self, "consecutive", 2, "frames in a row above the "
-                                   "threshold that reach a sub-goal", 1, 100)
-        self.cem = self._cem_config()
-        self.seed = declare(self, "seed", 0, "seed of the planner's sampling and of the "
-                            "goal pictures of goal_from_task", 0, 2 ** 31 - 1)
-        split = declare(self, "split", "heldout", f"split of the task, one of {SPLITS}")
-        task_seed = declare(self, "task_seed", 0, "seed that draws the task when 'task' is "
-                            "empty (as the twin's seed does)", 0, 2 ** 31 - 1)
-        self.task = task_of(self, split if split in SPLITS else "heldout", task_seed)
+        self._declare_control()
+        self.task = self._task()
         self.flo = self._load_flo(declare(self, "checkpoint", "checkpoints/flo-arrange",
                                           "FLO checkpoint (oneshot train flo)"))
-        self.cost = declare(self, "cost", "flo", f"planning cost, one of {list(COSTS)} "
-                            "(oracle: the task's true relation, simulation only)")
-        if self.cost not in COSTS:
-            self.get_logger().error(f"cost {self.cost!r} is not one of {list(COSTS)}; using flo")
-            self.cost = "flo"
+        self.cost = self._cost()
         self.goal_from_task = declare(self, "goal_from_task", False, "sim only: infer the "
                                       "goal from K pictures of the task rendered by the twin")
-        self.limits = CommandLimits([-max_speed] * 2, [max_speed] * 2)
-        self.watchdog = Watchdog(INPUTS, stale_s)
         self.tracker = Tracker()
         self.scene_at = -math.inf            # when the last new scene was seen
-        self.lock = threading.Lock()      # the cascade and the tracker
-        self.send_lock = threading.Lock()  # a plan's command vs the stop command
+        self.lock = threading.Lock()         # the cascade and the tracker
+        self.send_lock = threading.Lock()    # a plan's command vs the stop command
         self.cascade: Cascade | None = None
         self.stamps: deque[int] = deque(maxlen=self.consecutive)
         self.probabilities: deque[float] = deque(maxlen=self.consecutive)
@@ -206,6 +185,42 @@ class PlannerNode(Node):
         self.loop.start()
 
     # -- set-up -------------------------------------------------------------------------
+
+    def _declare_control(self) -> None:
+        """The loop's rate, safety, reward rule and planner sizes."""
+        self.rate_hz = declare(self, "rate_hz", 10.0, "planning ticks a second (match the "
+                               "twin's rate: an action is 0.1 s of pushing)", 0.5, 50.0)
+        stale_s = declare(self, "stale_s", 0.2, "inputs older than this stop the rod", 0.01, 5.0)
+        self.watchdog = Watchdog(INPUTS, stale_s)
+        max_speed = declare(self, "max_speed", PUSHER_SPEED, "command box: largest rod speed "
+                            "per axis (m/s)", 0.001, 2.0)
+        self.limits = CommandLimits([-max_speed] * 2, [max_speed] * 2)
+        self.twist_frame = declare(self, "twist_frame", "world", "frame of the commanded twist")
+        self.threshold = declare(self, "threshold", 0.5, "a frame counts as success above "
+                                 "this probability", 0.0, 0.999)
+        self.consecutive = declare(self, "consecutive", 2, "frames in a row above the "
+                                   "threshold that reach a sub-goal", 1, 100)
+        self.cem = self._cem_config()
+        self.seed = declare(self, "seed", 0, "seed of the planner's sampling and of the "
+                            "goal pictures of goal_from_task", 0, 2 ** 31 - 1)
+
+    def _task(self) -> ArrangeTask:
+        """The task whose scene the predictive twin shows (as the twin's parameters give it)."""
+        split = declare(self, "split", "heldout", f"split of the task, one of {SPLITS}")
+        if split not in SPLITS:
+            self.get_logger().error(f"split {split!r} is not one of {SPLITS}; using 'heldout'")
+            split = "heldout"
+        task_seed = declare(self, "task_seed", 0, "seed that draws the task when 'task' is "
+                            "empty (as the twin's seed does)", 0, 2 ** 31 - 1)
+        return task_of(self, split, task_seed)
+
+    def _cost(self) -> str:
+        cost = declare(self, "cost", "flo", f"planning cost, one of {list(COSTS)} "
+                       "(oracle: the task's true relation, simulation only)")
+        if cost not in COSTS:
+            self.get_logger().error(f"cost {cost!r} is not one of {list(COSTS)}; using 'flo'")
+            return "flo"
+        return cost
 
     def _cem_config(self) -> CEMConfig:
         """CEM's sizes from the parameters; the defaults where they do not fit together."""
