@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from builtin_interfaces.msg import Time
+from PIL import Image as PILImage
 from geometry_msgs.msg import PoseStamped, TwistStamped
 from sensor_msgs.msg import Image, JointState
 from std_msgs.msg import Float64, String
@@ -49,6 +50,7 @@ SEED = 3
 THRESHOLD = 0.5
 CEM = {"horizon": 2, "samples": 16, "elites": 4, "iterations": 2, "task_seed": SEED}
 STEP_S = 0.1     # one twin step: one planned action
+FRAME = np.random.default_rng(2).integers(0, 255, (64, 64, 3), dtype=np.uint8)  # the tracker's
 
 
 @pytest.fixture(scope="module")
@@ -142,11 +144,10 @@ class Tracker(FakeArm):
         self.pose_pubs = {topic: probe.node.create_publisher(PoseStamped, topic, qos.STATE)
                           for topic in ARRANGE_POSES}
         self.bad = threading.Event()
-        frame = np.random.default_rng(2).integers(0, 255, (64, 64, 3), dtype=np.uint8)
-        self.good = image_msg(frame, Time())
-        self.mono = image_msg(frame, Time())
+        self.good = image_msg(FRAME, Time())
+        self.mono = image_msg(FRAME, Time())
         self.mono.encoding = "mono8"
-        self.small = image_msg(frame[:32, :32], Time())
+        self.small = image_msg(FRAME[:32, :32], Time())
         self.bad_frame = self.mono
         super().__init__(probe, joints=joint_state_msg(PUSHER_JOINTS, [0.40, -0.10], [0.0, 0.0],
                                                        Time()))
@@ -215,6 +216,30 @@ def test_bad_images_and_nan_poses_are_skipped_and_the_node_keeps_planning(
     assert "image is 32x32, expected 64x64" in log
     assert "object_pose/first skipped: not finite" in log
     assert planner.alive()
+
+
+def test_sub_goals_are_reached_in_order_and_the_cascade_moves_on(start_node, probe, goal_path,
+                                                                  tmp_path):
+    """The first sub-goal, a folder of five pictures of what the tracker's camera shows,
+    fires on its frames; the second, the task's arrangement, does not."""
+    reached = probe.record(String, "goal/reached", qos.LATCHED)
+    scores = probe.record(Float64, "goal/probability", qos.STATE)
+    seen = tmp_path / "seen"
+    seen.mkdir()
+    for index in range(5):
+        PILImage.fromarray(FRAME).save(seen / f"{index}.png")
+    planner = start_node(PLANNER, checkpoint=str(FLO), goals=f"{seen},{goal_path}",
+                         threshold=THRESHOLD, **CEM)
+    tracker = Tracker(probe)
+    wait_until(lambda: reached, 60, "the first sub-goal reached")
+    first = json.loads(reached[0][1].data)
+    assert (first["subgoal"], first["subgoals"], first["goal"], first["done"]) == (0, 2, str(seen),
+                                                                                   False)
+    moved_on = time.monotonic()
+    wait_until(lambda: scores[-1][0] > moved_on + 1.0, 10, "the second sub-goal's scores")
+    tracker.stop()
+    second = [m.data for t, m in scores if t > moved_on + 0.2]
+    assert max(second) <= THRESHOLD and len(reached) == 1 and planner.alive()
 
 
 def test_sim_flo_is_the_twin_the_planner_and_trials():
