@@ -25,8 +25,8 @@ camera's intrinsics, the task's own parameters and what ``sim/episode`` reports.
   ``cmd/ee_twist`` (geometry_msgs/TwistStamped, linear x and y in m/s, clamped to
   ``PUSHER_SPEED``; one step is the FLO planner's action of 0.1 s). The task (which object
   goes where relative to which) is the ``task`` parameter (JSON, :func:`arrange_task`) or
-  one drawn from the split and the seed. Every reset lays the pair out where the relation
-  clearly does not hold, with the rod beside the first object. It publishes the camera
+  one drawn from the split and the seed. Every reset lays the pair out as the ``flo-plan``
+  suite starts a task: a near miss of the relation, with the rod beside the first object. It publishes the camera
   (64x64, the FLO classifier's input at the default image size), ``joint_states`` (the
   rod's ``pusher_x``, ``pusher_y`` and the arm's 7 joints, which stand still) and, as an
   object tracker would, ``object_pose/first`` and ``object_pose/second`` (position and
@@ -58,11 +58,11 @@ from rclpy.node import Node
 
 from adaptation_node.params import declare
 from adaptation_node.robots import ARM_TORQUE_LIMIT, PR2_JOINTS
+from goal_classifier.plan_eval import start_configuration
 from goal_classifier.predictive import SUBSTEPS, TwinModel
 from sim import arm_force
 from sim.arrange import ArrangeTask, ArrangeTwin, pair_of
 from sim.arrange import sample_task as sample_arrange_task
-from sim.arrange_pusher import PUSHER_RADIUS, place_pusher
 from sim.arrange_scene import ARRANGE_CAMERA, body_names
 from sim.objects import object_by_name
 from sim.relations import RELATIONS, holds, violation
@@ -87,7 +87,6 @@ ARM_SUCCESS_M = 0.05        # the arm twin counts an episode ending this near th
 ARM_FOVY_DEG = 45.0         # MuJoCo's default free camera, which films the arm twin
 PUSHER_SPEED = 0.3          # m/s: the FLO planner's largest move, 3 cm a 0.1 s step
 PUSHER_JOINTS = ("pusher_x", "pusher_y")
-PUSHER_START_GAP = 0.01     # m between the rod and the first object at a reset
 ARRANGE_STEPS = 40          # 4 s of the arrangement twin
 ARRANGE_POSES = ("object_pose/first", "object_pose/second")
 TASK_FIELDS = ("first", "second", "relation", "table")   # what the task parameter may set
@@ -445,22 +444,11 @@ class ArrangeScene(gym.Env):
 
 
 def lay_out(twin: ArrangeTwin, rng: np.random.Generator) -> None:
-    """A start: the pair where the relation clearly does not hold, no distractors, the arm
-    at a random pose hiding neither object, the rod ``PUSHER_START_GAP`` from the first
-    object on a side clear of the second; objects at rest."""
+    """A start as the ``flo-plan`` suite lays it out (``plan_eval.start_configuration``): a
+    near miss of the relation, a few pushes from it, with no distractors, the rod beside the
+    first object and the arm hiding neither; objects at rest."""
     mujoco.mj_resetData(twin.model, twin.data)
-    negative = twin.sample_example(False, rng)
-    first, second = negative.positions[:2]
-    r1, r2 = twin.radii[:2]
-    while True:
-        side = rng.uniform(0.0, 2.0 * np.pi)
-        rod = first + (r1 + PUSHER_RADIUS + PUSHER_START_GAP) * np.array([np.cos(side),
-                                                                           np.sin(side)])
-        if np.linalg.norm(rod - second) > r2 + PUSHER_RADIUS + PUSHER_START_GAP:
-            break
-    twin.pose(dataclasses.replace(negative, positions=negative.positions[:2],
-                                  yaws=negative.yaws[:2]))
-    place_pusher(twin.model, twin.data, rod)
+    start_configuration(twin, twin.task.relation, rng)
 
 
 class ArrangeTwinAdapter(Twin):

@@ -67,7 +67,8 @@ def velocities(twists, after: float = 0.0) -> np.ndarray:
                     ).reshape(-1, 2)
 
 
-def check_reached_agrees_with_the_classifier(reached, images, goal, after: float) -> None:
+def check_reached_agrees_with_the_classifier(reached, images, goal, after: float,
+                                             threshold: float) -> None:
     """Each announcement names frames the goal scores above the threshold, with the
     probabilities the node reported; two such frames in a row after ``after`` were
     announced by the second of them (the first frame after a new scene is not judged:
@@ -79,9 +80,9 @@ def check_reached_agrees_with_the_classifier(reached, images, goal, after: float
         assert len(report["stamps"]) == 2 and set(report["stamps"]) <= set(stamps), report
         named = scores[[stamps.index(s) for s in report["stamps"]]]
         np.testing.assert_allclose(named, report["probabilities"], atol=1e-5)
-        assert (named > THRESHOLD).all()
+        assert (named > threshold).all()
     fresh = [i for i, (t, _) in enumerate(images) if t > after][1:]
-    pairs = [i for i in fresh[1:] if scores[i - 1] > THRESHOLD and scores[i] > THRESHOLD]
+    pairs = [i for i in fresh[1:] if scores[i - 1] > threshold and scores[i] > threshold]
     if pairs:
         announced = [json.loads(m.data)["stamps"][-1] for _, m in reached]
         assert any(s <= stamps[pairs[0]] for s in announced), "two frames above, no goal/reached"
@@ -98,9 +99,10 @@ def zero_command_distance(seed: int) -> float:
     return distance
 
 
-@pytest.mark.parametrize("cost", ["flo", "oracle"])
+# The oracle run's goal/reached must not stop it at one of the classifier's false positives
+@pytest.mark.parametrize("cost, threshold", [("flo", THRESHOLD), ("oracle", 0.999)])
 def test_the_planner_pushes_the_twin_and_reports_what_the_classifier_sees(
-        start_node, probe, goal_path, cost):
+        start_node, probe, goal_path, cost, threshold):
     images = probe.record(Image, "image_raw", qos.IMAGES)
     reached = probe.record(String, "goal/reached", qos.LATCHED)
     twists = probe.record(TwistStamped, "cmd/ee_twist", qos.COMMAND)
@@ -110,7 +112,7 @@ def test_the_planner_pushes_the_twin_and_reports_what_the_classifier_sees(
     start_node(TWIN, twin="arrange", seed=SEED, rate_hz=5.0, episode_steps=30,
                command_timeout_s=0.5)
     planner = start_node(PLANNER, checkpoint=str(FLO), goals=str(goal_path), rate_hz=5.0,
-                         stale_s=0.5, threshold=THRESHOLD, cost=cost, **CEM)
+                         stale_s=0.5, threshold=threshold, cost=cost, **CEM)
     wait_until(lambda: twists, 60, "the planner commanding")
     still = zero_command_distance(SEED)
     started = probe.call(Trigger, "sim/reset", Trigger.Request()).message
@@ -130,7 +132,7 @@ def test_the_planner_pushes_the_twin_and_reports_what_the_classifier_sees(
         pushed = np.array([m.position[:2] for t, m in joints if reset_at < t < done_at])
         assert np.linalg.norm(pushed - pushed[0], axis=1).max() > 0.02, "the rod hardly moved"
     goal = load_goal(goal_path)
-    check_reached_agrees_with_the_classifier(reached, images, goal, reset_at)
+    check_reached_agrees_with_the_classifier(reached, images, goal, reset_at, threshold)
     ms = [m.data for _, m in latency]
     print(f"{cost}: plan p50 {np.percentile(ms, 50):.0f} ms p99 {np.percentile(ms, 99):.0f} ms;"
           f" goal/reached {len(reached)}x; relation holds {report['relation_holds']}, "
@@ -252,6 +254,6 @@ def test_sim_flo_is_the_twin_the_planner_and_trials():
     assert [n.name for n in graph.nodes] == ["sim_twin", "planner", "rehearsal"]
     twin, planner, rehearsal = (n.parameters for n in graph.nodes)
     assert twin["twin"] == "arrange" and planner["checkpoint"] == "checkpoints/flo-arrange"
-    assert planner["rate_hz"] == twin["rate_hz"] and planner["task_seed"] == twin["seed"]
+    assert planner["rate_hz"] >= twin["rate_hz"] and planner["task_seed"] == twin["seed"]
     assert rehearsal["trials_only"] and graph.until == "rehearsal"
     py_compile.compile(str(CONFIG_DIR / "sim-flo.launch.py"), doraise=True)
