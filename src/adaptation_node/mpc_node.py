@@ -53,9 +53,8 @@ from adaptation_node.params import declare
 from adaptation_node.robots import RobotProfile, profile
 from adaptation_node.runner import run_nodes
 from adaptation_node.safety import CommandLimits, Watchdog
-from adaptive_control.checkpoint import load_trained
+from adaptive_control.checkpoint import load_method
 from adaptive_control.controller import AdaptiveController
-from adaptive_control.evaluate import MODEL_OF
 from adaptive_control.meta_train import controller_for
 from adaptive_control.mpc import MPCConfig, make_planner
 from adaptive_control.predictors import METHODS
@@ -91,7 +90,7 @@ def load_controller(checkpoint: Path, planning: Planning, robot: RobotProfile,
     if planning.method not in METHODS:
         raise CheckpointError(f"method {planning.method!r} is not one of {list(METHODS)}")
     try:
-        model, cfg = load_trained(checkpoint / MODEL_OF[planning.method])
+        model, cfg = load_method(checkpoint, planning.method)
     except OSError as error:
         raise CheckpointError(f"{checkpoint}: {error}") from None
     twin = make_twin(cfg.env)

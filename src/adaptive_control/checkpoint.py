@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from pathlib import Path
 
 from adaptive_control.config import TrainConfig
@@ -18,3 +20,18 @@ def load_trained(path: str | Path, device: str = "cpu"):
     model = build_model(cfg, arch["state_dim"], arch["action_dim"], arch["input_dims"])
     load_state(model, tensors, source=str(path))
     return model.to(device).eval(), cfg
+
+
+MODEL_OF = {"gbac": ".", "mb": "mb", "mb_de": "mb", "rbac": "rbac"}
+
+
+def load_method(checkpoint: str | Path, method: str, device: str = "cpu"):
+    """(model, TrainConfig) that ``method`` runs, from a GBAC checkpoint holding the
+    comparisons' models (``mb/``, ``rbac/``). MB+DE runs MB's model with GBAC's run-time
+    update (inner rate, steps, M), so the two differ only in whether theta was meta-trained."""
+    checkpoint = Path(checkpoint)
+    model, cfg = load_trained(checkpoint / MODEL_OF[method], device)
+    if method == "mb_de":
+        gbac = TrainConfig.from_json(json.loads((checkpoint / "config.json").read_text())["train"])
+        cfg = replace(cfg, inner_lr=gbac.inner_lr, inner_steps=gbac.inner_steps, past=gbac.past)
+    return model, cfg

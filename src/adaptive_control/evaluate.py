@@ -32,7 +32,7 @@ import torch
 from tqdm import tqdm
 
 from adaptive_control.buffer import Transitions
-from adaptive_control.checkpoint import load_trained
+from adaptive_control.checkpoint import MODEL_OF, load_method, load_trained
 from adaptive_control.config import TrainConfig
 from adaptive_control.controller import Episode, run_episode
 from adaptive_control.meta_train import MetaTrainer, controller_for
@@ -49,7 +49,6 @@ SUITES: dict[str, tuple[str, str]] = {
     "gbac-arm-force-3x": ("arm", "strong"),
     "gbac-arm-force-changing": ("arm", "changing"),
 }
-MODEL_OF = {"gbac": ".", "mb": "mb", "mb_de": "mb", "rbac": "rbac"}
 
 
 @dataclass
@@ -91,7 +90,7 @@ def model_error(model, cfg: TrainConfig, episodes: list[Episode]) -> dict:
 def run_method(method: str, checkpoint: Path, cfg: EvalConfig, bar: tqdm) -> list[Episode]:
     """``cfg.seeds`` episodes of ``method`` in the suite's twin."""
     env_name, variant = SUITES[cfg.suite]
-    model, train_cfg = load_trained(checkpoint / MODEL_OF[method])
+    model, train_cfg = load_method(checkpoint, method)
     kwargs = {} if cfg.episode_steps is None else {"episode_steps": cfg.episode_steps}
     env = make_twin(env_name, variant, **kwargs)
     low, high = (torch.as_tensor(b) for b in (env.action_space.low, env.action_space.high))

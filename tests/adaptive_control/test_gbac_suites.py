@@ -7,6 +7,7 @@ import pytest
 import torch
 from PIL import Image
 
+from adaptive_control.checkpoint import load_method
 from adaptive_control.config import TrainConfig
 from adaptive_control.evaluate import SUITES, EvalConfig, evaluate
 from adaptive_control.meta_train import train
@@ -23,9 +24,19 @@ def arm_checkpoint(tmp_path_factory):
     torch.set_num_threads(1)
     root = tmp_path_factory.mktemp("suites") / "gbac-arm"
     train(TrainConfig(**TINY), root, ["test"], progress=False)
-    for method in ("mb", "rbac"):
-        train(TrainConfig(**{**TINY, "method": method}), root / method, ["test"], progress=False)
+    for method in ("mb", "rbac"):      # MB trained with another inner rate than GBAC's
+        train(TrainConfig(**{**TINY, "method": method, "inner_lr": 0.001}), root / method,
+              ["test"], progress=False)
     return root
+
+
+def test_mb_de_runs_mb_model_with_gbac_run_time_update(arm_checkpoint):
+    mb_model, mb_cfg = load_method(arm_checkpoint, "mb")
+    de_model, de_cfg = load_method(arm_checkpoint, "mb_de")
+    assert mb_cfg.inner_lr == 0.001 and de_cfg.inner_lr == TINY["inner_lr"]
+    assert de_cfg.method == "mb" and de_cfg.past == TINY["past"]
+    assert all(torch.equal(a, b) for a, b in zip(mb_model.state_dict().values(),
+                                                  de_model.state_dict().values()))
 
 
 def test_every_method_runs_the_same_seeds_and_reports_model_error(arm_checkpoint, tmp_path):
