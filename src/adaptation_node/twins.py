@@ -436,7 +436,8 @@ class ArrangeScene(gym.Env):
         return {"image": self.twin.render(), "state": state}
 
     def object_heights(self) -> np.ndarray:
-        """World z of the two objects' centres."""
+        """World z of the two objects' centres (they slide and turn on the table only)."""
+        mujoco.mj_forward(self.twin.model, self.twin.data)
         return self.twin.data.xpos[self._bodies, 2].copy()
 
     def close(self) -> None:
