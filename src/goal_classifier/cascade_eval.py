@@ -20,7 +20,7 @@ from tqdm import tqdm
 from goal_classifier.cascade import Cascade
 from goal_classifier.goal import Goal, MetaTrainedFLO, infer_goal
 from goal_classifier.plan_costs import Cost, FLOLogitCost, OracleCost
-from goal_classifier.plan_eval import Trial, goal_images, plan_task, wilson_interval
+from goal_classifier.plan_eval import PLAN_CEM, Trial, goal_images, plan_task, wilson_interval
 from goal_classifier.planner import CEMConfig, plan
 from sim.arrange import ArrangeTask, pair_of
 from sim.relations import DIRECTIONS, holds
@@ -37,8 +37,7 @@ class CascadeConfig:
     steps: int = 24
     seed: int = 1000
     threshold: float = 0.5
-    cem: CEMConfig = field(default_factory=lambda: CEMConfig(horizon=3, samples=32, elites=6,
-                                                               iterations=3, max_step=0.03))
+    cem: CEMConfig = field(default_factory=lambda: PLAN_CEM)
 
 
 def second_relation(first: str, rng: np.random.Generator) -> str:
