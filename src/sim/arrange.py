@@ -5,9 +5,9 @@ show the pair in that arrangement, negatives the same pair in other arrangements
 stands at a random pose in every image ("a good objective should ignore the position of
 the arm") and about a third of the images hold distractor objects. The planner's pusher
 rod stands at a random place in every image too, half the time right beside an object
-(where planning leaves it), so that the classifier learns to ignore it as it does the arm. Meta-training tasks use
-objects and table textures of the ``train`` catalogues, held-out tasks those of
-``heldout`` (never seen in meta-training, as in the thesis's evaluation, L4827-L4829).
+(where planning leaves it), so that the classifier learns to ignore it as it does the arm.
+Meta-training tasks use objects and table textures of the ``train`` catalogues, held-out
+tasks those of ``heldout`` (never seen in meta-training, as in the thesis's evaluation, L4827-L4829).
 
 :class:`ArrangeTwin` poses a compiled scene and renders it; :func:`sample_example` draws
 one labelled configuration of a task. Relations and their margins are in
@@ -121,7 +121,8 @@ def label(task: ArrangeTask, positions: np.ndarray) -> int | None:
     return 0 if clearly_not(task.relation, pair) else None
 
 
-def _inside(point: np.ndarray, radius: float) -> bool:
+def inside_region(point: np.ndarray, radius: float) -> bool:
+    """Whether a footprint of ``radius`` at ``point`` lies wholly in the camera's REGION."""
     (x0, x1), (y0, y1) = REGION
     return x0 + radius <= point[0] <= x1 - radius and y0 + radius <= point[1] <= y1 - radius
 
@@ -227,7 +228,7 @@ class ArrangeTwin:
         offset = u * np.array(right) + v * np.array(away)
         middle = np.mean(REGION, axis=1) + rng.uniform(-PAIR_JITTER, PAIR_JITTER, 2)
         positions = np.stack([middle + offset / 2, middle - offset / 2])
-        if not all(_inside(p, r) for p, r in zip(positions, self.radii)):
+        if not all(inside_region(p, r) for p, r in zip(positions, self.radii)):
             return None
         wanted = 1 if positive else 0
         return positions if label(self.task, positions) == wanted else None
@@ -246,7 +247,8 @@ class ArrangeTwin:
             (x0, x1), (y0, y1) = REGION
             point = rng.uniform((x0, y0), (x1, y1))
         gaps = np.linalg.norm(positions - point, axis=1) - radii - PUSHER_RADIUS
-        return point if gaps.min() >= PUSHER_CLEAR and _inside(point, PUSHER_RADIUS) else None
+        clear = gaps.min() >= PUSHER_CLEAR and inside_region(point, PUSHER_RADIUS)
+        return point if clear else None
 
     def _add_clutter(self, positions: np.ndarray, count: int,
                      rng: np.random.Generator) -> np.ndarray:
@@ -259,7 +261,7 @@ class ArrangeTwin:
                 point = rng.uniform((x0, y0), (x1, y1))
                 clear = all(np.linalg.norm(point - p) >= radius + r + CLUTTER_GAP
                             for p, r in zip(placed, self.radii))
-                if clear and _inside(point, radius):
+                if clear and inside_region(point, radius):
                     placed.append(point)
                     break
         return np.stack(placed)
