@@ -102,12 +102,16 @@ class TrainConfig:
         rollouts scored 0.1-0.5: too many steps on too little data. Rollouts of 250 steps
         rarely see the cheetah turn onto its back, which 1000-step test episodes often do;
         there its angle lies ~27 std from the training data and the inner step raised the
-        error 2-3x, so rollouts are 500 steps.)"""
+        error 2-3x, so rollouts are 500 steps.) Both presets take the inner rate 0.01 on
+        every twin: the thesis's 0.001 for the ant and the arm moved this model's loss (a mean
+        over normalised delta dimensions) by under 1% (arm: 0.0638 -> 0.0636 on test
+        windows), so GBAC there was MB by another name; at 0.01 the update cuts the arm's
+        unseen-rollout error by 20% and the ant's by 11%."""
         thesis = {"cheetah": dict(inner_lr=0.01, past=32, future=32, rollout_steps=1000,
                                   horizon=10, batch=500),
-                  "ant": dict(inner_lr=0.001, past=16, future=10, rollout_steps=500,
+                  "ant": dict(inner_lr=0.01, past=16, future=10, rollout_steps=500,
                               horizon=15, batch=500),
-                  "arm": dict(inner_lr=0.001, past=16, future=32, rollout_steps=500,
+                  "arm": dict(inner_lr=0.01, past=16, future=32, rollout_steps=500,
                               horizon=15, batch=1500)}[env]
         if scale == "gpu":
             base = dict(thesis, iterations=16, rollouts_per_iteration=32, meta_steps=2000,
