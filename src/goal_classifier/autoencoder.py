@@ -106,9 +106,7 @@ def train_autoencoder(data: Path, out: Path, cfg: AEConfig, train: AETrainConfig
                       command: list[str], progress: bool = True) -> Path:
     """Fit the autoencoder to every image of ``data`` and write a checkpoint to ``out``."""
     dataset = ArrangeDataset(data)
-    if tuple(dataset.image_size) != tuple(cfg.image_size):
-        raise ValueError(f"{data} holds {dataset.image_size} images; the autoencoder expects "
-                         f"{cfg.image_size}")
+    dataset.require_image_size(cfg.image_size, "autoencoder")
     images = all_images(dataset)
     torch.manual_seed(train.seed)
     rng = np.random.default_rng(train.seed)

@@ -12,7 +12,7 @@ finish at all.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import numpy as np
 from tqdm import tqdm
@@ -20,8 +20,8 @@ from tqdm import tqdm
 from goal_classifier.cascade import Cascade
 from goal_classifier.goal import Goal, MetaTrainedFLO, infer_goal
 from goal_classifier.plan_costs import Cost, FLOLogitCost, OracleCost
-from goal_classifier.plan_eval import PLAN_CEM, Trial, goal_images, plan_task, wilson_interval
-from goal_classifier.planner import CEMConfig, plan
+from goal_classifier.plan_eval import FLOPlanConfig, Trial, goal_images, plan_task, wilson_interval
+from goal_classifier.planner import plan
 from sim.arrange import ArrangeTask, pair_of
 from sim.relations import DIRECTIONS, holds
 
@@ -30,14 +30,10 @@ BEARINGS = {bearing: name for name, bearing in DIRECTIONS.items()}
 
 
 @dataclass
-class CascadeConfig:
-    """The suite's tasks and planner; ``steps`` is the budget for both sub-goals."""
+class CascadeConfig(FLOPlanConfig):
+    """The flo-plan suite's settings; ``steps`` is the budget for both sub-goals."""
 
-    tasks: int = 40
     steps: int = 24
-    seed: int = 1000
-    threshold: float = 0.5
-    cem: CEMConfig = field(default_factory=lambda: PLAN_CEM)
 
 
 def second_relation(first: str, rng: np.random.Generator) -> str:

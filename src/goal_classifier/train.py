@@ -107,9 +107,7 @@ def train_flo(data: Path, out: Path, cfg: ClassifierConfig, train: FLOTrainConfi
               command: list[str], progress: bool = True) -> Path:
     """Meta-train on the arrangement dataset ``data`` and write a checkpoint to ``out``."""
     dataset = ArrangeDataset(data)
-    if tuple(dataset.image_size) != tuple(cfg.image_size):
-        raise ValueError(f"{data} holds {dataset.image_size} images; the classifier expects "
-                         f"{cfg.image_size}")
+    dataset.require_image_size(cfg.image_size, "classifier")
     trainer = FLOTrainer(cfg, train, load_tasks(dataset))
     bar = tqdm(range(train.iterations), desc="meta-train flo", unit="it", disable=not progress)
     smoothed = None

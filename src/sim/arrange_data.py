@@ -125,6 +125,12 @@ class ArrangeDataset:
     def __len__(self) -> int:
         return len(self.tasks)
 
+    def require_image_size(self, size: tuple[int, int], user: str) -> None:
+        """Refuse a dataset whose images are not the ``size`` that ``user`` expects."""
+        if tuple(self.image_size) != tuple(size):
+            raise ValueError(f"{self.root} holds {self.image_size} images; the {user} expects "
+                             f"{tuple(size)}")
+
     def task(self, index: int) -> TaskImages:
         """The images and labels of task ``index``."""
         entry = self.tasks[index]

@@ -2,6 +2,8 @@
 inferred from 5 positives of *held-out* tasks (unseen objects) rank that task's positives
 above its negatives better than chance; and the pieces of the objective behave."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -63,3 +65,14 @@ def test_metrics():
     assert balanced_accuracy(np.array([0.9, 0.2, 0.1, 0.1, 0.1, 0.7]), labels) == 0.5 * (0.5 + 0.75)
     assert auroc(np.array([0.9, 0.8, 0.1, 0.2, 0.3, 0.4]), labels) == 1.0
     assert auroc(np.array([0.5, 0.5, 0.5, 0.5, 0.5, 0.5]), labels) == 0.5
+
+
+def test_a_dataset_of_another_image_size_is_refused_by_name(tiny_arrange, tmp_path):
+    from goal_classifier.train import train_flo
+
+    cfg = dataclasses.replace(ClassifierConfig(), image_size=(32, 32))
+    refusal = r"holds \(64, 64\) images; the classifier expects \(32, 32\)"
+    with pytest.raises(ValueError, match=refusal):
+        train_flo(tiny_arrange, tmp_path / "ckpt", cfg, FLOTrainConfig(iterations=1), ["pytest"],
+                  progress=False)
+    assert not (tmp_path / "ckpt").exists()
