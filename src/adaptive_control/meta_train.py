@@ -54,7 +54,7 @@ def build_model(cfg: TrainConfig, state_dim: int, action_dim: int,
 def predictor_for(model: DynamicsModel | RecurrentDynamics, method: str, cfg: TrainConfig):
     """The run-time predictor of ``method`` (gbac, mb, mb_de, rbac) on ``model``."""
     if method == "rbac":
-        return RecurrentPredictor(model)
+        return RecurrentPredictor(model, cfg.dtype)
     return FeedForwardPredictor(model, method, cfg.adapt, cfg.dtype)
 
 

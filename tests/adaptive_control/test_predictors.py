@@ -99,3 +99,21 @@ def test_rbac_feeds_each_transition_once_and_plans_from_the_episode_state(cheeta
     assert states.shape == (5, 4, 18)
     fresh = RecurrentPredictor(model).simulate(w.next_states[-1], actions)
     assert not torch.allclose(states[:, 1:], fresh[:, 1:])
+
+
+def test_rbac_plans_in_bfloat16_close_to_float32(cheetah):
+    env, _, buffer = cheetah
+    torch.manual_seed(1)
+    model = RecurrentDynamics(18, 6, model_input_dims(env), hidden_size=32)
+    w = buffer.last()
+    model.norm.fit(w.states, w.actions, w.next_states)
+    exact, low = RecurrentPredictor(model), RecurrentPredictor(model, torch.bfloat16)
+    for predictor in (exact, low):
+        predictor.update(buffer)
+    actions = torch.rand(64, 5, 6) * 2 - 1
+    expected = exact.simulate(w.next_states[-1], actions)
+    planned = low.simulate(w.next_states[-1], actions)
+    assert planned.dtype == torch.float32
+    step = (expected[:, 1:] - expected[:, :-1]).abs().mean()
+    error = (planned - expected).abs().mean()
+    assert 0 < error < 0.05 * step      # bfloat16 did run, and ranks as float32 would
