@@ -36,7 +36,7 @@ from sim.arrange_scene import (
 )
 from sim.objects import catalogue, object_by_name
 from sim.push_scene import JOINT_NAMES
-from sim.relations import RELATIONS, Pair, clearly_not, holds, sample_offset
+from sim.relations import RELATIONS, Pair, clearly_not, holds, sample_near_miss, sample_offset
 
 REGION = ((0.22, 0.68), (-0.38, 0.08))    # x, y (m) of the table area the camera sees whole
 ORIGIN = np.array([0.45, 0.0])       # where an object body sits at zero joint offsets
@@ -196,10 +196,18 @@ class ArrangeTwin:
         shown, whole = self.task_pixels(arm=True), self.task_pixels(arm=False)
         return any(s < MIN_VISIBLE * w for s, w in zip(shown, whole))
 
-    def sample_example(self, positive: bool, rng: np.random.Generator) -> Configuration:
-        """A configuration whose task label is 1 (``positive``) or clearly 0, posed."""
+    def sample_example(self, positive: bool, rng: np.random.Generator,
+                       near_miss: bool = False) -> Configuration:
+        """A configuration whose task label is 1 (``positive``) or clearly 0, posed.
+
+        ``near_miss`` (negatives only) draws the task objects as a near miss of the task's
+        own relation (:func:`sim.relations.sample_near_miss`: just past the margin of
+        :func:`sim.relations.clearly_not`) instead of in a random other relation: a hard
+        negative, such as a pair in the neighbouring direction."""
+        if positive and near_miss:
+            raise ValueError("near_miss draws negatives only")
         for _ in range(MAX_DRAWS):
-            positions = self._task_positions(positive, rng)
+            positions = self._task_positions(positive, rng, near_miss)
             if positions is None:
                 continue
             with_clutter = rng.random() < DISTRACTOR_SHARE
@@ -216,14 +224,20 @@ class ArrangeTwin:
         raise RuntimeError(f"no {'positive' if positive else 'negative'} configuration of "
                            f"{self.task.describe()} in {MAX_DRAWS} draws")
 
-    def _task_positions(self, positive: bool, rng: np.random.Generator) -> np.ndarray | None:
-        """World positions of the two task objects in the task's relation (positive) or in
-        another relation that clearly is not it; None when a draw misses."""
+    def _task_positions(self, positive: bool, rng: np.random.Generator,
+                        near_miss: bool = False) -> np.ndarray | None:
+        """World positions of the two task objects in the task's relation (positive), in
+        another relation that clearly is not it, or (``near_miss``) in a near miss of the
+        task's relation; None when a draw misses."""
         relation = self.task.relation
-        if not positive:
-            others = [r for r in RELATIONS if r != relation]
-            relation = others[int(rng.integers(len(others)))]
-        u, v = sample_offset(relation, (self.radii[0], self.radii[1]), rng)
+        radii = (self.radii[0], self.radii[1])
+        if near_miss:
+            u, v = sample_near_miss(relation, radii, rng)
+        else:
+            if not positive:
+                others = [r for r in RELATIONS if r != relation]
+                relation = others[int(rng.integers(len(others)))]
+            u, v = sample_offset(relation, radii, rng)
         right, away = image_axes()
         offset = u * np.array(right) + v * np.array(away)
         middle = np.mean(REGION, axis=1) + rng.uniform(-PAIR_JITTER, PAIR_JITTER, 2)

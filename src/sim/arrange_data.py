@@ -5,7 +5,9 @@ Format (version 2), a directory:
 - ``dataset.json``: ``{"format": "oneshot-arrange", "version": 1, "split", "seed",
   "image_size": [width, height], "relations": [...], "command", "tasks": [...]}``; each
   task entry is :meth:`ArrangeTask.describe` plus ``"file"`` (its archive) and the counts
-  ``"positives"`` and ``"negatives"``.
+  ``"positives"``, ``"negatives"`` and ``"near_misses"`` (how many of the negatives, the
+  last ones, are near misses of the task's own relation; ``"near_miss_share"`` in the
+  index is the share asked for, 0 in datasets written before it existed).
 - ``task-NNNN.npz`` (numpy, no pickled objects): ``images`` uint8 [N, H, W, 3],
   ``labels`` uint8 [N] (1 = the task's relation holds), ``positions`` float32 [N, 4, 2]
   (world x, y of first, second and the two distractors; NaN for absent distractors) and
@@ -13,7 +15,12 @@ Format (version 2), a directory:
   planner's pusher rod; version 1 had no rod).
 
 The thesis collected ~25 positives and ~45 negatives per task (L4812-L4814); those are
-the defaults. `oneshot datagen arrange --out DIR --tasks N --split train|heldout --seed S`.
+the defaults. Negatives show the pair in a random other relation, which seldom puts it
+just past the edge of the task's own (the neighbouring direction, say); ``--near-miss-share
+F`` makes a share F of each task's negatives such hard negatives instead
+(:meth:`ArrangeTwin.sample_example` with ``near_miss``), still clearly not the relation.
+`oneshot datagen arrange --out DIR --tasks N --split train|heldout --seed S
+[--near-miss-share F]`.
 """
 from __future__ import annotations
 
@@ -46,6 +53,12 @@ class ArrangeDatagenConfig:
     positives: int = 25
     negatives: int = 45
     image_size: int = 64
+    near_miss_share: float = 0.0     # of each task's negatives drawn as near misses
+
+    @property
+    def near_misses(self) -> int:
+        """How many of each task's negatives are near misses."""
+        return int(round(self.near_miss_share * self.negatives))
 
 
 @dataclass(frozen=True)
@@ -68,12 +81,15 @@ def _padded(config: Configuration) -> np.ndarray:
 
 def render_task(task: ArrangeTask, cfg: ArrangeDatagenConfig,
                 rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """The arrays of one task: positives first, then negatives."""
+    """The arrays of one task: positives first, then negatives, the near misses last."""
     twin = ArrangeTwin(task, (cfg.image_size, cfg.image_size))
+    kinds = ([(True, False)] * cfg.positives
+             + [(False, False)] * (cfg.negatives - cfg.near_misses)
+             + [(False, True)] * cfg.near_misses)
     try:
         images, configs = [], []
-        for positive in [True] * cfg.positives + [False] * cfg.negatives:
-            configs.append(twin.sample_example(positive, rng))
+        for positive, near_miss in kinds:
+            configs.append(twin.sample_example(positive, rng, near_miss))
             images.append(twin.render())
     finally:
         twin.close()
@@ -91,6 +107,8 @@ def generate(out: Path, cfg: ArrangeDatagenConfig, command: str = "",
         raise ValueError(f"split must be one of {SPLITS}, got {cfg.split!r}")
     if cfg.positives < 1 or cfg.negatives < 1 or cfg.tasks < 1:
         raise ValueError("tasks, positives and negatives must each be at least 1")
+    if not 0.0 <= cfg.near_miss_share <= 1.0:
+        raise ValueError(f"near_miss_share must lie in [0, 1], got {cfg.near_miss_share}")
     out.mkdir(parents=True, exist_ok=True)
     entries = []
     for index in tqdm(range(cfg.tasks), desc=f"arrange {cfg.split}", disable=not progress):
@@ -99,10 +117,10 @@ def generate(out: Path, cfg: ArrangeDatagenConfig, command: str = "",
         name = f"task-{index:04d}.npz"
         np.savez_compressed(out / name, **render_task(task, cfg, rng))
         entries.append({**task.describe(), "file": name, "positives": cfg.positives,
-                        "negatives": cfg.negatives})
+                        "negatives": cfg.negatives, "near_misses": cfg.near_misses})
     index_data = {"format": FORMAT, "version": VERSION, "split": cfg.split, "seed": cfg.seed,
                   "image_size": [cfg.image_size, cfg.image_size], "relations": list(RELATIONS),
-                  "command": command, "tasks": entries}
+                  "near_miss_share": cfg.near_miss_share, "command": command, "tasks": entries}
     (out / INDEX).write_text(json.dumps(index_data, indent=2) + "\n")
     return out
 
@@ -152,10 +170,14 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--positives", type=int, default=defaults.positives)
     parser.add_argument("--negatives", type=int, default=defaults.negatives)
     parser.add_argument("--image-size", type=int, default=defaults.image_size)
+    parser.add_argument("--near-miss-share", type=float, default=defaults.near_miss_share,
+                        help="share of each task's negatives drawn as near misses of its own "
+                             "relation (hard negatives); 0 keeps random other relations only")
     args = parser.parse_args(argv)
     cfg = ArrangeDatagenConfig(tasks=args.tasks, split=args.split, seed=args.seed,
                                positives=args.positives, negatives=args.negatives,
-                               image_size=args.image_size)
+                               image_size=args.image_size,
+                               near_miss_share=args.near_miss_share)
     generate(args.out, cfg, shlex.join(["oneshot", *sys.argv[1:]]))
     print(f"wrote {cfg.tasks} {cfg.split} arrangement tasks to {args.out}")
     return 0
