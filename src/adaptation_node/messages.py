@@ -127,11 +127,14 @@ def command_from_msg(msg: Float64MultiArray, size: int) -> np.ndarray:
 
 
 def twist_msg(values: np.ndarray, stamp: Time, frame_id: str) -> TwistStamped:
-    """An end-effector twist: ``values`` = linear x, y, z (m/s), angular x, y, z (rad/s)."""
+    """An end-effector twist: ``values`` = linear x, y, z (m/s), then angular x, y, z
+    (rad/s), which stay zero when only the linear three are given."""
     msg = TwistStamped()
     msg.header.stamp, msg.header.frame_id = stamp, frame_id
-    msg.twist.linear.x, msg.twist.linear.y, msg.twist.linear.z = (float(v) for v in values[:3])
-    msg.twist.angular.x, msg.twist.angular.y, msg.twist.angular.z = (float(v) for v in values[3:])
+    six = np.zeros(6)
+    six[:len(values)] = values
+    msg.twist.linear.x, msg.twist.linear.y, msg.twist.linear.z = (float(v) for v in six[:3])
+    msg.twist.angular.x, msg.twist.angular.y, msg.twist.angular.z = (float(v) for v in six[3:])
     return msg
 
 

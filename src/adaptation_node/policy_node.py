@@ -5,7 +5,10 @@ A new ``image_raw`` frame triggers a control step (at most ``rate_hz`` a second,
 ``joint_states`` go through the adapted policy and the clamped command goes out at once
 (joint values on ``cmd/joint``, or a TwistStamped on ``cmd/ee_twist`` for a twist
 profile), so a command is never older than its frame by more than the network's forward
-pass. A policy built for another state or command size than the robot profile's is
+pass. A policy with a gripper output (DAML's ``ee_velocity_gripper`` policies, thesis
+L3533-L3537) also sends it, +1 closes and -1 opens, on the profile's gripper topic
+(std_msgs/Float64); stopping the arm leaves the gripper as it is, so a held object is not
+dropped. A policy built for another state or command size than the robot profile's is
 refused with the sizes in the log. It never acts on stale input: a watchdog timer (every 50 ms)
 publishes zeros while the image or the joint states are older than ``stale_s``, and
 while the ``estop`` service (std_srvs/SetBool, true = stop) is engaged. Without a policy,
@@ -55,12 +58,18 @@ from meta_policy.daml_adapt import AdaptedDAML
 from metalearn.checkpoint import CheckpointError, load_kind
 
 WATCHDOG_PERIOD_S = 0.05
+GRIPPER_ACTIONS = "ee_velocity_gripper"   # DAMLConfig.action_kind of policies with a gripper
 INPUTS = ("image_raw", "joint_states")
 
 Adapted = AdaptedPolicy | AdaptedDAML
 # An adapted policy's kind (config.json) -> its class; every kind the node runs is here.
 ADAPTED_KINDS: dict[str, type[AdaptedPolicy] | type[AdaptedDAML]] = {
     "mil-adapted": AdaptedPolicy, "daml-adapted": AdaptedDAML}
+
+
+def has_gripper(policy: Adapted) -> bool:
+    """Whether ``policy``'s last output is a gripper command."""
+    return getattr(policy.cfg, "action_kind", None) == GRIPPER_ACTIONS
 
 
 def load_adapted(path: str, active: Adapted | None) -> Adapted:
@@ -98,6 +107,9 @@ class PolicyNode(Node):
         command_type = TwistStamped if self.robot.command == "twist" else Float64MultiArray
         self.command_pub = self.create_publisher(command_type, self.robot.command_topic,
                                                  qos.COMMAND)
+        if self.robot.gripper_topic:
+            self.gripper_pub = self.create_publisher(Float64, self.robot.gripper_topic,
+                                                     qos.COMMAND)
         self.latency_pub = self.create_publisher(Float64, "policy/latency_ms", qos.STATE)
         self.active_pub = self.create_publisher(String, "policy/active", qos.LATCHED)
         self.create_subscription(Image, "image_raw", self.on_image, qos.SENSOR)
@@ -157,7 +169,7 @@ class PolicyNode(Node):
         except (CheckpointError, OSError) as error:
             self.get_logger().error(f"adapted policy {path} not loaded: {error}")
             return
-        problem = self.mismatch(loaded)
+        problem = self.mismatch(loaded) or self.gripper_mismatch(loaded)
         if problem:
             self.get_logger().error(f"adapted policy {path} not used: {problem}")
             return
@@ -179,6 +191,15 @@ class PolicyNode(Node):
                     f"values; robot profile {self.robot.name} gives a {state_dim}-d state "
                     f"and takes {commands}")
         return None
+
+    def gripper_mismatch(self, policy: Adapted) -> str | None:
+        """Why ``policy``'s gripper output and this robot profile's gripper disagree, if they do."""
+        if has_gripper(policy) == bool(self.robot.gripper_topic):
+            return None
+        if has_gripper(policy):
+            return f"it commands a gripper and robot profile {self.robot.name} has none"
+        return (f"robot profile {self.robot.name} has a gripper on "
+                f"{self.robot.gripper_topic} and the policy does not command one")
 
     def on_enable(self, request: SetBool.Request, response: SetBool.Response) -> SetBool.Response:
         self.enabled = bool(request.data)
@@ -209,7 +230,11 @@ class PolicyNode(Node):
             frame, taken_ns, joints = self.frame, self.frame_stamp_ns, self.joints
         state = self.robot.state(joints.position, joints.velocity)
         action = policy.act(frame, state)
-        self.publish(self.limits.clamp(action))
+        motion = action[:-1] if has_gripper(policy) else action
+        self.publish(self.limits.clamp(motion * self.robot.command_scale))
+        if has_gripper(policy):
+            grip = float(np.clip(np.nan_to_num(action[-1]), -1.0, 1.0))
+            self.gripper_pub.publish(Float64(data=grip))
         age_ms = (self.get_clock().now().nanoseconds - taken_ns) / 1e6
         self.latency_pub.publish(Float64(data=age_ms))  # camera frame -> command
 

@@ -18,6 +18,14 @@ joint states carry no pusher pose; ``push_state`` computes it by forward kinemat
 through the twin's own MuJoCo model (the arm's kinematics do not depend on which objects
 lie on the table).
 
+The ``sawyer_gripper`` profile is the Sawyer twin's (DAML's placing policies, ``oneshot
+datagen place``): its state, ``[7 angles, 7 velocities, fingertip centre (3), gripper
+opening]``, comes from the arm's and the fingers' joint states by forward kinematics through
+the twin's model (``sim.sawyer.robot_state``); a policy's three end-effector velocities in
+[-1, 1] are scaled to the twin's ``MAX_SPEED`` m/s and sent as a linear twist (to MoveIt
+Servo on the robot), and its gripper output goes to ``gripper_topic`` (std_msgs/Float64,
++1 closes, -1 opens).
+
 The ``arm`` profile is GBAC's 7-DoF arm twin's (``sim_twin`` with ``twin: arm``,
 ``sim.arm_force``: Gymnasium's pusher arm, the PR2 right-arm joints, torques in [-2, 2]).
 Its joint state is ``[q (7), qd (7)]``; the mpc node appends the carried object's and the
@@ -39,6 +47,10 @@ from sim.push_scene import JOINT_NAMES as PUSH_JOINTS
 from sim.push_scene import PushLook, build_push_model
 from sim.reach import JOINT_NAMES as REACH_JOINTS
 from sim.reach import reach_state
+from sim.sawyer import FINGER_JOINTS as SAWYER_FINGERS
+from sim.sawyer import JOINT_NAMES as SAWYER_JOINTS
+from sim.sawyer import MAX_SPEED as SAWYER_EE_SPEED
+from sim.sawyer import robot_state as sawyer_state
 
 StateFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
@@ -79,6 +91,8 @@ class RobotProfile:
     state: StateFn
     command: str = "joint"        # "joint": cmd/joint; "twist": cmd/ee_twist
     twist_frame: str = "base"
+    command_scale: float = 1.0    # command units per unit of the policy's output
+    gripper_topic: str | None = None   # where a policy's gripper output goes, if anywhere
 
     @property
     def command_topic(self) -> str:
@@ -93,7 +107,6 @@ PR2_JOINTS = ("r_shoulder_pan_joint", "r_shoulder_lift_joint", "r_upper_arm_roll
               "r_elbow_flex_joint", "r_forearm_roll_joint", "r_wrist_flex_joint",
               "r_wrist_roll_joint")
 PR2_VELOCITY_LIMITS = (2.088, 2.082, 3.27, 3.3, 3.6, 3.078, 3.6)
-SAWYER_JOINTS = tuple(f"right_j{i}" for i in range(7))
 SAWYER_VELOCITY_LIMITS = (1.74, 1.328, 1.957, 1.957, 3.485, 3.485, 4.545)
 ARM_TORQUE_LIMIT = 2.0   # the actuators' ctrlrange in Gymnasium's pusher.xml (sim.arm_force)
 
@@ -109,6 +122,10 @@ PROFILES = {
     "sawyer_servo": RobotProfile("sawyer_servo", SAWYER_JOINTS,
                                  *symmetric((0.1, 0.1, 0.1, 0.3, 0.3, 0.3), scale=1.0),
                                  joint_state, command="twist", twist_frame="base"),
+    "sawyer_gripper": RobotProfile("sawyer_gripper", SAWYER_JOINTS + SAWYER_FINGERS,
+                                   *symmetric((SAWYER_EE_SPEED,) * 3, scale=1.0), sawyer_state,
+                                   command="twist", twist_frame="base",
+                                   command_scale=SAWYER_EE_SPEED, gripper_topic="cmd/gripper"),
 }
 
 

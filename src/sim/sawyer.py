@@ -52,6 +52,7 @@ neither roll nor tip over.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,6 +86,9 @@ from sim.sawyer_human import (
 from sim.textures import Texture, add_texture_material
 
 JOINT_NAMES = tuple(f"right_j{i}" for i in range(7))
+FINGER_JOINTS = ("r_close", "l_close")
+FINGERTIPS = ("rightEndEffector", "leftEndEffector")    # sites at the two fingertips
+PADS = ("rightpad_geom", "leftpad_geom")                  # the fingers' gripping pads
 CAMERA = "front"
 CONTROL_DT = 0.1                 # s: 10 Hz, the rate the Sawyer launch configs run at
 FRAME_SKIP = 40                  # physics steps of Meta-World's 0.0025 s per control step
@@ -173,6 +177,39 @@ def _load_sawyer() -> mujoco.MjSpec:
     for finger in ("r_close", "l_close"):
         spec.joint(finger).damping, spec.joint(finger).armature = 100.0, 1.0
     return spec
+
+
+def fingertip_centre(model: mujoco.MjModel, data: mujoco.MjData) -> np.ndarray:
+    """The robot's end effector (m): the point midway between its two fingertips."""
+    return data.site_xpos[[model.site(name).id for name in FINGERTIPS]].mean(axis=0)
+
+
+def gripper_gap(model: mujoco.MjModel, data: mujoco.MjData) -> float:
+    """Distance between the inner faces of the two finger pads (m)."""
+    pads = [model.geom(name).id for name in PADS]
+    centres = data.geom_xpos[pads]
+    return float(np.linalg.norm(centres[1] - centres[0]) - model.geom_size[pads, 1].sum())
+
+
+@functools.cache
+def _arm_model() -> mujoco.MjModel:
+    """The Sawyer alone (no objects): forward kinematics of its arm and fingers."""
+    return _load_sawyer().compile()
+
+
+def robot_state(q: np.ndarray, qd: np.ndarray) -> np.ndarray:
+    """The twin's robot ``state`` (angles, velocities, fingertip centre, gripper opening)
+    from the joint states of ``JOINT_NAMES + FINGER_JOINTS`` alone, by forward kinematics
+    through the twin's own model, so that a real Sawyer's driver feeds a policy trained on
+    the twin. A fresh MjData per call keeps it safe to call from any thread."""
+    model = _arm_model()
+    data = mujoco.MjData(model)
+    names = JOINT_NAMES + FINGER_JOINTS
+    data.qpos[[model.joint(name).qposadr[0] for name in names]] = q
+    mujoco.mj_kinematics(model, data)
+    arm = len(JOINT_NAMES)
+    return np.concatenate([q[:arm], qd[:arm], fingertip_centre(model, data),
+                           [gripper_gap(model, data)]]).astype(np.float32)
 
 
 def _dress(spec: mujoco.MjSpec, table: Texture, background: Background) -> str:
@@ -441,8 +478,7 @@ class SawyerEnv(gym.Env):
         self._arm_qpos = np.array([self.model.joint(n).qposadr[0] for n in JOINT_NAMES])
         self._arm_dofs = np.array([self.model.joint(n).dofadr[0] for n in JOINT_NAMES])
         self._mocap = self.model.body("mocap").mocapid[0]
-        self._fingertips = [self.model.site(n).id for n in ("rightEndEffector", "leftEndEffector")]
-        self._pads = [self.model.geom(n).id for n in ("rightpad_geom", "leftpad_geom")]
+        self._pads = [self.model.geom(n).id for n in PADS]
         self._home_qpos = self._settle_home()
 
     def _surface(self, task: dict[str, Any]) -> Texture:
@@ -485,7 +521,7 @@ class SawyerEnv(gym.Env):
         hand's origin (the middle of its fingers' front edge, at their lowest point)."""
         if self.demonstrator == "human":
             return self.data.xpos[self._hand].copy()
-        return self.data.site_xpos[self._fingertips].mean(axis=0)
+        return fingertip_centre(self.model, self.data)
 
     @property
     def hand_yaw(self) -> float:
@@ -495,9 +531,7 @@ class SawyerEnv(gym.Env):
     @property
     def gripper_opening(self) -> float:
         """Distance between the inner faces of the two finger pads (m)."""
-        centres = self.data.geom_xpos[self._pads]
-        return float(np.linalg.norm(centres[1] - centres[0])
-                     - self.model.geom_size[self._pads, 1].sum())
+        return gripper_gap(self.model, self.data)
 
     @property
     def steps(self) -> int:

@@ -222,3 +222,64 @@ def test_a_policy_for_another_robot_is_refused_with_the_sizes(start_node, probe,
         in node.text()
     time.sleep(0.5)
     assert commands == [] and node.alive()  # no policy in use: silent
+
+
+def sawyer_daml(root: Path, action_kind: str) -> Path:
+    """An adapted Sawyer DAML policy (untrained network) that always asks for the end
+    effector to move at 4x the twin's top speed along +x and -y, 2 cm/s up, with the
+    gripper closed (``ee_velocity_gripper``); or, as ``torque``, one without a gripper."""
+    from meta_policy.daml_adapt import AdaptedDAML
+    from meta_policy.daml_config import DAMLConfig
+    from meta_policy.daml_policy import DAMLPolicy
+
+    cfg = DAMLConfig.for_sawyer(action_kind=action_kind, mixture_modes=2)
+    network = DAMLPolicy(cfg)
+    with torch.no_grad():
+        network.action_head.weight.zero_()
+        if action_kind == "ee_velocity_gripper":  # logits, means, then (squashed) scales
+            network.action_head.bias.copy_(torch.tensor(
+                [0.0, 0.0, 4.0, -4.0, 0.08, 4.0, -4.0, 0.08] + [-50.0] * 6))
+            network.gripper_head.weight.zero_()
+            network.gripper_head.bias.fill_(10.0)
+    return AdaptedDAML(network, {}).save(root / action_kind, ["test"])
+
+
+@pytest.fixture(scope="module")
+def sawyer_policies(tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("sawyer")
+    return {kind: sawyer_daml(root, kind) for kind in ("ee_velocity_gripper", "torque")}
+
+
+def test_a_gripper_policy_sends_scaled_clamped_twists_and_keeps_the_grip_on_stop(
+        start_node, probe, fake_arm, sawyer_policies):
+    from geometry_msgs.msg import TwistStamped
+    from std_msgs.msg import Float64
+
+    from adaptation_node.messages import twist_from_msg
+
+    twists = probe.record(TwistStamped, "cmd/ee_twist", qos.COMMAND)
+    grips = probe.record(Float64, "cmd/gripper", qos.COMMAND)
+    start_node(POLICY, robot="sawyer_gripper", rate_hz=20.0,
+               policy=str(sawyer_policies["ee_velocity_gripper"]))
+    sawyer = profile("sawyer_gripper")
+    arm = fake_arm(joints=joint_state_msg(sawyer.joint_names, [0.1] * 7 + [0.0, 0.0],
+                                          [0.0] * 9, Time()))
+    wait_until(lambda: twists and np.any(twist_from_msg(twists[-1][1])), 30, "a twist")
+    # 4 x 0.25 m/s clamped to the twin's 0.25 m/s; 0.08 x 0.25 = 0.02 m/s within it
+    np.testing.assert_allclose(twist_from_msg(twists[-1][1]), [0.25, -0.25, 0.02, 0, 0, 0],
+                               atol=1e-3)
+    assert grips and all(msg.data == 1.0 for _, msg in grips)  # +1: closed
+
+    arm.stop()
+    wait_until(lambda: not np.any(twist_from_msg(twists[-1][1])), 5, "the watchdog's stop")
+    held = len(grips)
+    time.sleep(0.5)
+    assert not np.any(twist_from_msg(twists[-1][1])) and len(grips) == held
+
+
+def test_a_gripper_and_a_policy_must_agree(start_node, sawyer_policies):
+    node = start_node(POLICY, robot="sawyer_gripper", rate_hz=20.0,
+                      policy=str(sawyer_policies["torque"]))
+    wait_until(lambda: "not used" in node.text(), 30, "the refusal in the log")
+    assert "has a gripper on cmd/gripper and the policy does not command one" in node.text()
+    assert node.alive()

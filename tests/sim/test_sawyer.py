@@ -19,10 +19,12 @@ from sim.sawyer import (
     EPISODE_STEPS,
     GOAL_RADIUS,
     HAND_SPEED_LIMIT,
+    FINGER_JOINTS,
     JOINT_NAMES,
     SUCCESS_STEPS,
     SawyerPlaceEnv,
     SawyerPushEnv,
+    robot_state,
 )
 from sim.sawyer_expert import (
     PlaceExpert,
@@ -86,6 +88,20 @@ def test_arm_joints_are_the_real_sawyers_and_lead_the_state(family, place, push)
     np.testing.assert_allclose(state[7:14], env.joint_velocities, atol=1e-5)
     np.testing.assert_allclose(state[14:17], env.ee_pos, atol=1e-6)
     assert state[17] == pytest.approx(env.gripper_opening, abs=1e-6)
+
+
+def test_the_robot_state_follows_from_the_joint_states_alone(place):
+    """What a real Sawyer's driver reports (arm and finger joints) gives the twin's state."""
+    observation, _ = place.reset(seed=3)
+    for _ in range(3):  # mid-motion, the gripper closed on the held object
+        observation, *_ = place.step(np.array([0.5, -0.3, 0.2, 1.0], np.float32))
+    names = JOINT_NAMES + FINGER_JOINTS
+    q = np.array([place.data.qpos[place.model.joint(n).qposadr[0]] for n in names])
+    qd = np.array([place.data.qvel[place.model.joint(n).dofadr[0]] for n in names])
+    state = robot_state(q, qd)
+    np.testing.assert_allclose(state, observation["state"], atol=1e-5)
+    opened = robot_state(np.concatenate([q[:7], [0.0, 0.0]]), qd)
+    assert opened[17] > state[17] + 0.01  # fingers apart: a wider opening
 
 
 @pytest.mark.parametrize("family", FAMILIES)
