@@ -9,11 +9,15 @@ the operator, or idle after the demo) are trimmed. A recording without commands 
 human video) keeps every frame and has no actions; without joint states either (a camera
 alone), its state has zero width. No ROS here: the recorder node and
 ``oneshot convert`` share it.
+
+A robot with a gripper sends its gripper commands on a stream of their own; each step's
+action then ends with the newest gripper command received before the next frame (held
+over steps without one; before the first, the first, as the gripper was already set so).
 """
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
@@ -34,6 +38,8 @@ class Streams:
     joints: list[tuple[np.ndarray, np.ndarray]]   # (positions, velocities)
     command_times: list[int]    # when each command was received
     commands: list[np.ndarray]
+    grip_times: list[int] = field(default_factory=list)   # when each gripper command came
+    grips: list[float] = field(default_factory=list)      # +1 closes, -1 opens
 
 
 @dataclass
@@ -52,6 +58,13 @@ def _command_after(streams: Streams, index: int) -> np.ndarray | None:
     first = bisect_right(streams.command_times, start)
     last = bisect_left(streams.command_times, end)
     return streams.commands[last - 1] if last > first else None
+
+
+def _grip_at(streams: Streams, index: int) -> float:
+    """The newest gripper command received before the frame after ``index``."""
+    end = (streams.frame_times[index + 1] if index + 1 < len(streams.frame_times)
+           else np.iinfo(np.int64).max)
+    return streams.grips[max(bisect_left(streams.grip_times, end) - 1, 0)]
 
 
 def _joints_at(streams: Streams, index: int) -> tuple[np.ndarray, np.ndarray] | None:
@@ -83,6 +96,9 @@ def align(streams: Streams, state_fn: Callable[[np.ndarray, np.ndarray], np.ndar
     frames = np.stack([streams.frames[i] for i in indices])
     times = np.array([streams.frame_stamps[i] for i in indices], dtype=np.int64)
     actions = _held(answers, indices) if streams.commands else None
+    if actions is not None and streams.grips:
+        grips = np.array([[_grip_at(streams, i)] for i in indices], np.float32)
+        actions = np.concatenate([actions, grips], axis=1)
     return Aligned(frames, state.astype(np.float32), actions,
                    (times - times[0]).astype(np.float64) / 1e9)
 

@@ -18,12 +18,15 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from geometry_msgs.msg import TwistStamped
 from sensor_msgs.msg import Image, JointState
-from std_msgs.msg import Float64MultiArray
+from std_msgs.msg import Float64, Float64MultiArray
 
 from adaptation_node.demo_align import AlignmentError, Streams, align
 from adaptation_node.messages import (
+    MessageError,
     command_from_msg,
     frame_from_msg,
     joints_from_msg,
@@ -34,7 +37,7 @@ from adaptation_node.robots import RobotProfile
 from episodes import Episode, write_episode
 
 TOPICS = {"image_raw": "image", "joint_states": "joints", "cmd/joint": "command",
-          "cmd/ee_twist": "twist"}
+          "cmd/ee_twist": "twist", "cmd/gripper": "gripper"}
 
 
 class EpisodeBuilder:
@@ -74,7 +77,13 @@ class EpisodeBuilder:
 
     def add_twist(self, msg: TwistStamped, received_ns: int) -> None:
         self.streams.command_times.append(received_ns)
-        self.streams.commands.append(twist_from_msg(msg))
+        self.streams.commands.append(self.robot.action_of(twist_from_msg(msg)))
+
+    def add_gripper(self, msg: Float64, received_ns: int) -> None:
+        if not np.isfinite(msg.data):
+            raise MessageError(f"gripper command is not finite: {msg.data}")
+        self.streams.grip_times.append(received_ns)
+        self.streams.grips.append(float(np.clip(msg.data, -1.0, 1.0)))
 
     def write(self, path: Path, task: dict, demonstrator: str, scene: dict) -> tuple[Path, int]:
         """Write the episode to ``path``; return it and its length. AlignmentError or
@@ -83,7 +92,11 @@ class EpisodeBuilder:
         if demonstrator == "human":  # a person's video: no robot commands to learn from
             streams = replace(self._last_camera(streams), command_times=[], commands=[])
         elif not streams.commands:
-            raise AlignmentError("no commands were recorded on cmd/joint for a robot demo")
+            raise AlignmentError(f"no commands were recorded on {self.robot.command_topic} "
+                                 "for a robot demo")
+        elif self.robot.gripper_topic and not streams.grips:
+            raise AlignmentError(f"no gripper commands were recorded on "
+                                 f"{self.robot.gripper_topic} for a robot demo")
         aligned = align(streams, self.robot.state)
         width, height = self.frame_size
         episode = Episode(

@@ -3,7 +3,8 @@
 ``~/start`` and ``~/stop`` (std_srvs/Trigger) bracket a demonstration; ``~/start``
 refuses, naming the stream, when camera frames (and, for a robot demo, joint states)
 have not arrived in the last ``stream_timeout_s``. While recording,
-every ``image_raw``, ``joint_states`` and ``cmd/joint`` message goes to
+every ``image_raw``, ``joint_states`` and command message (``cmd/joint`` or
+``cmd/ee_twist``, and ``cmd/gripper`` for a robot profile with a gripper) goes to
 ``OUT/NAME.mcap`` as it arrives (so a recorder killed mid-demo leaves a readable partial
 log), and valid ones are kept for the episode. ``~/stop`` aligns them (``demo_align``)
 and writes the episode ``OUT/NAME/`` atomically (temp dir + rename: never half an
@@ -21,7 +22,7 @@ from pathlib import Path
 from rclpy.node import Node
 from geometry_msgs.msg import TwistStamped
 from sensor_msgs.msg import Image, JointState
-from std_msgs.msg import Float64MultiArray, String
+from std_msgs.msg import Float64, Float64MultiArray, String
 from std_srvs.srv import Trigger
 
 from adaptation_node import qos
@@ -88,6 +89,8 @@ class DemoRecorderNode(Node):
         recorded_topics = ((Image, "image_raw", qos.IMAGES),
                            (JointState, "joint_states", qos.STATE),
                            (command_type, self.robot.command_topic, qos.COMMAND))
+        if self.robot.gripper_topic:
+            recorded_topics += ((Float64, self.robot.gripper_topic, qos.COMMAND),)
         for msg_type, topic, qos_profile in recorded_topics:
             self.create_subscription(msg_type, topic, partial(self._add, topic), qos_profile)
         self.create_service(Trigger, "~/start", self.on_start)

@@ -98,6 +98,11 @@ class RobotProfile:
     def command_topic(self) -> str:
         return "cmd/ee_twist" if self.command == "twist" else "cmd/joint"
 
+    def action_of(self, command: np.ndarray) -> np.ndarray:
+        """The policy output a sent ``command`` stands for (the inverse of the policy
+        node's scaling; a twist keeps the profile's components): a demo's action."""
+        return np.asarray(command)[:len(self.command_low)] / self.command_scale
+
 
 def symmetric(limits: tuple[float, ...], scale: float = 0.5) -> tuple[tuple[float, ...], tuple[float, ...]]:
     return tuple(-scale * v for v in limits), tuple(scale * v for v in limits)

@@ -108,3 +108,12 @@ def test_a_persons_video_keeps_the_frames_since_the_camera_last_changed(tmp_path
     episode = read_episode(path)
     assert length == 3 and episode.meta["camera"]["name"] == "human_view"
     assert [f[0, 0, 0] for f in episode.frames] == [2, 3, 4]
+
+
+def test_gripper_commands_end_each_action_held_and_back_filled():
+    recorded = streams([0, 10, 20, 30, 40], [0, 10, 20, 30, 40], [5, 15, 25, 35, 45])
+    recorded.grip_times, recorded.grips = [12, 33], [1.0, -1.0]
+    aligned = align(recorded, joint_state)
+    np.testing.assert_array_equal(aligned.actions[:, 0], [5, 15, 25, 35, 45])
+    # frame 0's step ends at 10, before the first grip (back-filled); frame 3's at 40
+    np.testing.assert_array_equal(aligned.actions[:, 1], [1, 1, 1, -1, -1])

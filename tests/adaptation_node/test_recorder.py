@@ -114,3 +114,56 @@ def test_convert_turns_a_recorded_log_into_the_same_episode(start_node, probe, t
         np.testing.assert_array_equal(getattr(converted, name), getattr(recorded, name))
     assert oneshot(["convert", "--mcap", str(tmp_path / "none.mcap"), "--out",
                     str(tmp_path / "x")]) == 2
+
+
+def test_a_gripper_robots_twists_and_grips_make_its_actions(start_node, probe, tmp_path):
+    """A Sawyer demo (profile sawyer_gripper): the operator's twists in m/s become the
+    policy's velocity units and the gripper command ends each action; convert agrees."""
+    import threading
+
+    from geometry_msgs.msg import TwistStamped
+    from std_msgs.msg import Float64
+
+    from adaptation_node.messages import joint_state_msg, twist_msg
+    from adaptation_node.robots import profile
+    from oneshot.cli import main as oneshot
+    from sim.sawyer import robot_state
+
+    sawyer = profile("sawyer_gripper")
+    start_node(RECORDER, out_dir=str(tmp_path / "demos"), robot="sawyer_gripper")
+    q = [0.1] * 7 + [0.01, -0.01]
+    stamped = lambda step: image_msg(np.full((64, 64, 3), step % 256, np.uint8),
+                                     probe.node.get_clock().now().to_msg())
+    arm = FakeArm(probe, joints=joint_state_msg(sawyer.joint_names, q, [0.0] * 9, Time()),
+                  frame_at=stamped)
+    twists = probe.node.create_publisher(TwistStamped, "cmd/ee_twist", qos.COMMAND)
+    grips = probe.node.create_publisher(Float64, "cmd/gripper", qos.COMMAND)
+    teleop = threading.Event()
+
+    def operate() -> None:  # 0.1 m/s along x, 0.05 m/s down; grip closed, then opened
+        for step in range(40):
+            twists.publish(twist_msg(np.array([0.1, 0.0, -0.05]), Time(), "base"))
+            grips.publish(Float64(data=1.0 if step < 20 else -1.0))
+            time.sleep(0.02)
+        teleop.set()
+
+    try:
+        start_recording(probe)
+        threading.Thread(target=operate, daemon=True).start()
+        teleop.wait(10)
+        stop = probe.call(Trigger, "/demo_recorder/stop", Trigger.Request())
+    finally:
+        arm.stop()
+    assert stop.success, stop.message
+    episode = read_episode(stop.message)
+    actions = np.asarray(episode.actions)
+    assert actions.shape[1] == 4 and episode.length >= 20
+    np.testing.assert_allclose(actions[:, :3], np.tile([0.4, 0.0, -0.2], (len(actions), 1)),
+                               atol=1e-6)  # m/s over the twin's 0.25 m/s
+    assert actions[0, 3] == 1.0 and actions[-1, 3] == -1.0
+    assert set(actions[:, 3]) == {1.0, -1.0}
+    np.testing.assert_allclose(episode.state[0], robot_state(np.array(q), np.zeros(9)),
+                               atol=1e-6)
+    mcap = next((tmp_path / "demos").glob("*.mcap"))
+    assert oneshot(["convert", "--mcap", str(mcap), "--out", str(tmp_path / "converted")]) == 0
+    np.testing.assert_array_equal(read_episode(tmp_path / "converted").actions, actions)
