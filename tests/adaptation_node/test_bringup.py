@@ -32,7 +32,7 @@ def test_sim_push_adapts_on_a_persons_video_in_the_twin():
 
 
 @pytest.mark.parametrize("name", ["sim-reach", "sim-push", "sim-push-demos", "pr2", "sawyer",
-                                  "sawyer-servo", "realsense", "usb"])
+                                  "sawyer-servo", "sawyer-gripper", "realsense", "usb"])
 def test_every_shipped_config_loads_with_known_robots(name):
     for spec in load_graph(name).nodes:
         if "robot" in spec.parameters:
