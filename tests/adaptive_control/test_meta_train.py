@@ -74,3 +74,6 @@ def test_config_refuses_windows_longer_than_a_rollout():
     gpu = TrainConfig.preset("ant", "gpu")
     assert (gpu.past, gpu.future, gpu.horizon, gpu.candidates) == (16, 10, 15, 1000)
     assert np.isclose(TrainConfig.preset("cheetah", "cpu").inner_lr, 0.01)
+    # the cheetah's cpu preset collects 8 rollouts an iteration (GBAC's data gap), the rest 4
+    assert [TrainConfig.preset(env, "cpu").rollouts_per_iteration
+            for env in ("cheetah", "ant", "arm")] == [8, 4, 4]
