@@ -2,12 +2,13 @@
 
 Format (version 2), a directory:
 
-- ``dataset.json``: ``{"format": "oneshot-arrange", "version": 1, "split", "seed",
-  "image_size": [width, height], "relations": [...], "command", "tasks": [...]}``; each
-  task entry is :meth:`ArrangeTask.describe` plus ``"file"`` (its archive) and the counts
-  ``"positives"``, ``"negatives"`` and ``"near_misses"`` (how many of the negatives, the
-  last ones, are near misses of the task's own relation; ``"near_miss_share"`` in the
-  index is the share asked for, 0 in datasets written before it existed).
+- ``dataset.json``: ``{"format": "oneshot-arrange", "version": 2, "split", "seed",
+  "image_size": [width, height], "relations": [...], "near_miss_share", "command",
+  "tasks": [...]}``; each task entry is :meth:`ArrangeTask.describe` plus ``"file"`` (its
+  archive) and the counts ``"positives"``, ``"negatives"`` and ``"near_misses"`` (how many
+  of the negatives, the last ones, are near misses of the task's own relation;
+  ``"near_miss_share"`` is the share asked for). Datasets written before near misses
+  existed lack both keys and hold none.
 - ``task-NNNN.npz`` (numpy, no pickled objects): ``images`` uint8 [N, H, W, 3],
   ``labels`` uint8 [N] (1 = the task's relation holds), ``positions`` float32 [N, 4, 2]
   (world x, y of first, second and the two distractors; NaN for absent distractors) and
