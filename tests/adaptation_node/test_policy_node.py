@@ -264,7 +264,8 @@ def test_a_gripper_policy_sends_scaled_clamped_twists_and_keeps_the_grip_on_stop
     sawyer = profile("sawyer_gripper")
     arm = fake_arm(joints=joint_state_msg(sawyer.joint_names, [0.1] * 7 + [0.0, 0.0],
                                           [0.0] * 9, Time()))
-    wait_until(lambda: twists and np.any(twist_from_msg(twists[-1][1])), 30, "a twist")
+    wait_until(lambda: twists and np.any(twist_from_msg(twists[-1][1])) and grips, 30,
+               "a twist and a gripper command")
     # 4 x 0.25 m/s clamped to the twin's 0.25 m/s; 0.08 x 0.25 = 0.02 m/s within it
     np.testing.assert_allclose(twist_from_msg(twists[-1][1]), [0.25, -0.25, 0.02, 0, 0, 0],
                                atol=1e-3)
@@ -272,6 +273,7 @@ def test_a_gripper_policy_sends_scaled_clamped_twists_and_keeps_the_grip_on_stop
 
     arm.stop()
     wait_until(lambda: not np.any(twist_from_msg(twists[-1][1])), 5, "the watchdog's stop")
+    time.sleep(0.3)  # commands of the last control step still on their way (other topic)
     held = len(grips)
     time.sleep(0.5)
     assert not np.any(twist_from_msg(twists[-1][1])) and len(grips) == held
