@@ -50,21 +50,23 @@ class Aligned:
     timestamps: np.ndarray      # float64 [T] seconds from the first kept frame
 
 
+def _step_end(streams: Streams, index: int) -> int:
+    """When step ``index`` ends: the next frame's arrival (never, for the last frame)."""
+    if index + 1 < len(streams.frame_times):
+        return streams.frame_times[index + 1]
+    return np.iinfo(np.int64).max
+
+
 def _command_after(streams: Streams, index: int) -> np.ndarray | None:
     """The last command received after frame ``index`` and before the next frame."""
-    start = streams.frame_times[index]
-    end = (streams.frame_times[index + 1] if index + 1 < len(streams.frame_times)
-           else np.iinfo(np.int64).max)
-    first = bisect_right(streams.command_times, start)
-    last = bisect_left(streams.command_times, end)
+    first = bisect_right(streams.command_times, streams.frame_times[index])
+    last = bisect_left(streams.command_times, _step_end(streams, index))
     return streams.commands[last - 1] if last > first else None
 
 
 def _grip_at(streams: Streams, index: int) -> float:
     """The newest gripper command received before the frame after ``index``."""
-    end = (streams.frame_times[index + 1] if index + 1 < len(streams.frame_times)
-           else np.iinfo(np.int64).max)
-    return streams.grips[max(bisect_left(streams.grip_times, end) - 1, 0)]
+    return streams.grips[max(bisect_left(streams.grip_times, _step_end(streams, index)) - 1, 0)]
 
 
 def _joints_at(streams: Streams, index: int) -> tuple[np.ndarray, np.ndarray] | None:

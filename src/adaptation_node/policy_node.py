@@ -230,9 +230,10 @@ class PolicyNode(Node):
             frame, taken_ns, joints = self.frame, self.frame_stamp_ns, self.joints
         state = self.robot.state(joints.position, joints.velocity)
         action = policy.act(frame, state)
-        motion = action[:-1] if has_gripper(policy) else action
+        gripper = has_gripper(policy)
+        motion = action[:-1] if gripper else action
         self.publish(self.limits.clamp(motion * self.robot.command_scale))
-        if has_gripper(policy):
+        if gripper:
             grip = float(np.clip(np.nan_to_num(action[-1]), -1.0, 1.0))
             self.gripper_pub.publish(Float64(data=grip))
         age_ms = (self.get_clock().now().nanoseconds - taken_ns) / 1e6
