@@ -147,6 +147,7 @@ def up(name_or_path: str, seconds: float | None = None, domain_id: int | None = 
     env = {**os.environ, **BASE_ENV, **graph.env}
     if domain_id is not None:
         env["ROS_DOMAIN_ID"] = str(domain_id)
+    _free_stale_segments()
     stop_requested = []
     signal.signal(signal.SIGTERM, lambda *_: stop_requested.append(True))
     deadline = time.monotonic() + seconds if seconds else float("inf")
@@ -159,7 +160,16 @@ def up(name_or_path: str, seconds: float | None = None, domain_id: int | None = 
             status = 0
         finally:
             running.stop()
+            _free_stale_segments()
     return status
+
+
+def _free_stale_segments() -> None:
+    """Free the shared memory of nodes killed before or by this run (``dds``)."""
+    freed = dds.remove_stale_segments()
+    if freed:
+        print(f"oneshot up: freed {freed / 2**20:.0f} MiB of shared memory left by killed "
+              f"nodes", flush=True)
 
 
 def _supervise(running: RunningGraph, deadline: float, stop_requested: list) -> int:

@@ -53,6 +53,7 @@ def start_node(ros_env, tmp_path):
     for node in started:
         if node.alive():
             node.stop(signal.SIGKILL)
+    dds.remove_stale_segments()      # a killed node leaves its 16 MiB segment behind
 
 
 @pytest.fixture
