@@ -59,21 +59,21 @@ def _held_segments(pid: int) -> set[Path]:
             and p.name.endswith("_el") and "port" not in p.name}
 
 
-def _start_publishers(env: dict[str, str], probe, count: int) -> list[subprocess.Popen]:
-    """``count`` node processes publishing to the probe, once each has its segment: Fast
-    DDS makes a participant's segment when it first has data for another on this host."""
-    received = probe.record(Int64, "leak", 10)
-    nodes = [subprocess.Popen([sys.executable, "-c", NODE], env=env) for _ in range(count)]
+def _wait_for_segments(nodes: list[subprocess.Popen], received: list) -> None:
+    """Until the probe hears the nodes and each has its segment: Fast DDS makes a
+    participant's segment when it first has data for another on this host."""
     deadline = time.monotonic() + 20
     while not (received and all(_held_segments(n.pid) for n in nodes)):
         assert time.monotonic() < deadline, "the nodes made no shared-memory segments"
         time.sleep(0.1)
-    return nodes
 
 
 def test_a_killed_nodes_segments_are_freed_and_a_live_ones_kept(ros_env, probe) -> None:
-    killed, live = _start_publishers(ros_env, probe, 2)
+    received = probe.record(Int64, "leak", 10)
+    killed, live = nodes = [subprocess.Popen([sys.executable, "-c", NODE], env=ros_env)
+                            for _ in range(2)]
     try:
+        _wait_for_segments(nodes, received)
         killed_segments, live_segments = _held_segments(killed.pid), _held_segments(live.pid)
         assert not (killed_segments | live_segments) & set(dds.stale_segments())
         killed.kill()
@@ -85,7 +85,7 @@ def test_a_killed_nodes_segments_are_freed_and_a_live_ones_kept(ros_env, probe) 
             assert not lock.exists() and not lock.with_name(lock.name[:-3]).exists()
         assert all(lock.exists() for lock in live_segments)
     finally:
-        for node in (killed, live):
+        for node in nodes:
             node.kill()
             node.wait()
         dds.remove_stale_segments()
