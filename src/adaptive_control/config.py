@@ -14,6 +14,7 @@ import torch
 
 from adaptive_control.mpc import MPCConfig
 from adaptive_control.predictors import AdaptConfig
+from metalearn.maml import LrMode
 
 TrainMethod = Literal["gbac", "mb", "rbac"]
 TRAIN_METHODS: tuple[TrainMethod, ...] = ("gbac", "mb", "rbac")
@@ -29,6 +30,10 @@ class TrainConfig:
     ``method``: ``gbac`` (meta-trained for one inner step, second order unless
     ``first_order``), ``mb`` (plain regression on the same windows; also MB+DE's model) or
     ``rbac`` (the LSTM, scored on the last K steps of each window).
+
+    ``inner_lr_mode``: ``fixed`` selects GBAC's rate ``inner_lr`` as the thesis does;
+    ``per_step`` / ``per_param`` meta-learn it from there with theta (one scalar, or one
+    rate per weight as in Meta-SGD; L2547-L2548). MB+DE always steps at ``inner_lr``.
     """
 
     env: str = "cheetah"
@@ -44,6 +49,7 @@ class TrainConfig:
     lr: float = 1e-3
     inner_lr: float = 0.01
     inner_steps: int = 1
+    inner_lr_mode: LrMode = "fixed"
     first_order: bool = False
     hidden: tuple[int, ...] = (512, 512, 512)
     rnn_hidden: int = 256
@@ -67,7 +73,9 @@ class TrainConfig:
 
     @property
     def adapt(self) -> AdaptConfig:
-        return AdaptConfig(lr=self.inner_lr, steps=self.inner_steps, past=self.past)
+        lr_mode = self.inner_lr_mode if self.method == "gbac" else "fixed"
+        return AdaptConfig(lr=self.inner_lr, steps=self.inner_steps, past=self.past,
+                           lr_mode=lr_mode)
 
     @property
     def mpc(self) -> MPCConfig:

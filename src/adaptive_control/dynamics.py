@@ -18,20 +18,40 @@ from torch import nn
 
 from adaptive_control.normalisation import Normaliser
 from metalearn.layers import mlp
-from metalearn.maml import Params, functional
+from metalearn.maml import InnerConfig, InnerLoop, Params, functional
 
 HIDDEN = (512, 512, 512)
 
 
+def is_network(name: str) -> bool:
+    """Whether parameter ``name`` is one of the network's weights (what an update adapts)."""
+    return name.startswith("net.")
+
+
 class DynamicsModel(nn.Module):
-    """MLP on normalised (state[input_dims], action) -> normalised (next_state - state)."""
+    """MLP on normalised (state[input_dims], action) -> normalised (next_state - state).
+
+    ``learned_rates``: GBAC's update rule with meta-learned inner rates (``per_step`` or
+    ``per_param``, Meta-SGD): "the only parameter of this learning rule is the rate alpha,
+    which may either be learned or selected" (L2547-L2548; the thesis selects it). The rates
+    then live here, as :attr:`update_rule`, so they train, save and load with the weights
+    they adapt. None (the default): the rate is selected, and the model holds no rule.
+    """
 
     def __init__(self, state_dim: int, action_dim: int, input_dims: Sequence[int],
-                 hidden: Sequence[int] = HIDDEN) -> None:
+                 hidden: Sequence[int] = HIDDEN,
+                 learned_rates: InnerConfig | None = None) -> None:
         super().__init__()
         self.norm = Normaliser(state_dim, action_dim, input_dims)
         self.hidden = tuple(hidden)
         self.net = mlp(self.norm.input_size, hidden, state_dim)
+        self.update_rule = None if learned_rates is None else InnerLoop(
+            learned_rates, self.network_params())
+
+    def network_params(self) -> Params:
+        """The network's weights by name: the theta that an update adapts (without the
+        learned rates, which are the rule's, not the model's)."""
+        return {name: p for name, p in self.named_parameters() if is_network(name)}
 
     def forward(self, state: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
         """The normalised delta predicted for ``state`` [..., S] and ``action`` [..., A]."""

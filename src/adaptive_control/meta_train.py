@@ -37,7 +37,7 @@ from adaptive_control.rbac import RecurrentDynamics
 from adaptive_control.twins import make_twin, model_input_dims
 from adaptive_control.windows import RolloutData, split
 from metalearn.checkpoint import make_manifest, save_checkpoint
-from metalearn.maml import InnerConfig, InnerLoop, meta_step, params_of, per_task
+from metalearn.maml import meta_step, per_task
 
 KINDS = {"gbac": "gbac", "mb": "gbac-mb", "rbac": "gbac-rbac"}
 EVAL_WINDOWS = 64
@@ -48,7 +48,8 @@ def build_model(cfg: TrainConfig, state_dim: int, action_dim: int,
     if cfg.method == "rbac":
         return RecurrentDynamics(state_dim, action_dim, input_dims, cfg.rnn_hidden,
                                  cfg.rnn_layers)
-    return DynamicsModel(state_dim, action_dim, input_dims, cfg.hidden)
+    learned = None if cfg.adapt.lr_mode == "fixed" else cfg.adapt.inner
+    return DynamicsModel(state_dim, action_dim, input_dims, cfg.hidden, learned)
 
 
 def predictor_for(model: DynamicsModel | RecurrentDynamics, method: str, cfg: TrainConfig):
@@ -78,15 +79,17 @@ class MetaTrainer:
     def __init__(self, cfg: TrainConfig, model: DynamicsModel | RecurrentDynamics) -> None:
         self.cfg, self.model = cfg, model
         self.optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-        self.inner = InnerLoop(InnerConfig(steps=cfg.inner_steps, lr=cfg.inner_lr,
-                                           first_order=cfg.first_order), params_of(model))
+        self.inner = cfg.adapt.inner_loop(model) if cfg.method != "rbac" else None
 
     def adapted_losses(self, window: Transitions, create_graph: bool | None = None
                        ) -> tuple[torch.Tensor, torch.Tensor]:
-        """(pre-update, post-update) K-step loss [B] of GBAC's inner step on each window."""
+        """(pre-update, post-update) K-step loss [B] of GBAC's inner step on each window;
+        second order while training unless ``cfg.first_order``."""
+        if create_graph is None:
+            create_graph = not self.cfg.first_order
         past, future = split(window, self.cfg.past)
         losses = per_window_loss(self.model)
-        theta = per_task(params_of(self.model), past.states.shape[0])
+        theta = per_task(self.model.network_params(), past.states.shape[0])
         phi = self.inner.adapt(theta, lambda p: losses(
             p, past.states, past.actions, past.next_states).sum(), create_graph=create_graph)
         pre = losses(theta, future.states, future.actions, future.next_states)

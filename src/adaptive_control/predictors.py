@@ -21,7 +21,7 @@ import torch
 from adaptive_control.buffer import TransitionBuffer
 from adaptive_control.dynamics import DynamicsModel, RolloutModel
 from adaptive_control.rbac import Hidden, RecurrentDynamics
-from metalearn.maml import InnerConfig, InnerLoop, Params, params_of
+from metalearn.maml import InnerConfig, InnerLoop, LrMode, Params
 
 Method = Literal["gbac", "mb", "mb_de", "rbac"]
 METHODS: tuple[Method, ...] = ("gbac", "mb", "mb_de", "rbac")
@@ -32,15 +32,30 @@ class AdaptConfig:
     """Run-time adaptation; half-cheetah values of Table 16 (L6405): inner LR 0.01, M = 32.
 
     ``steps`` inner steps of rate ``lr`` on the last ``past`` transitions (GBAC meta-trains
-    with the same ``lr`` and ``steps``; MB+DE uses them at run time only).
+    with the same ``lr`` and ``steps``; MB+DE uses them at run time only). ``lr_mode``
+    other than ``fixed``: the rates are meta-learned from ``lr`` and held by the model
+    (:class:`DynamicsModel`'s ``learned_rates``).
     """
 
     lr: float = 0.01
     steps: int = 1
     past: int = 32
+    lr_mode: LrMode = "fixed"
 
-    def inner_loop(self, params: Params) -> InnerLoop:
-        return InnerLoop(InnerConfig(steps=self.steps, lr=self.lr), params)
+    @property
+    def inner(self) -> InnerConfig:
+        return InnerConfig(steps=self.steps, lr=self.lr, lr_mode=self.lr_mode)
+
+    def inner_loop(self, model: DynamicsModel) -> InnerLoop:
+        """The update rule on ``model``'s network: the model's own learned one, or a new
+        one with the fixed rate ``lr``."""
+        if self.lr_mode == "fixed":
+            return InnerLoop(self.inner, model.network_params())
+        if model.update_rule is None or model.update_rule.cfg != self.inner:
+            raise ValueError(f"lr_mode {self.lr_mode!r} needs a model holding its learned "
+                             f"rates ({self.inner}); this one holds "
+                             f"{model.update_rule and model.update_rule.cfg}")
+        return model.update_rule
 
 
 class FeedForwardPredictor:
@@ -51,8 +66,8 @@ class FeedForwardPredictor:
         if method not in ("gbac", "mb", "mb_de"):
             raise ValueError(f"{method!r} is not a feed-forward method")
         self.model, self.method, self.cfg = model, method, cfg
-        self.theta = params_of(model)
-        self.inner = cfg.inner_loop(self.theta)
+        self.theta = model.network_params()
+        self.inner = cfg.inner_loop(model)
         self.rollout = RolloutModel(model, rollout_dtype)
         self.params: Params = self.theta
         self.device = next(model.parameters()).device

@@ -56,6 +56,20 @@ def test_checkpoint_records_config_command_and_training(gbac_checkpoint):
     assert torch.all(model.norm.delta_std > 0)
 
 
+def test_learned_inner_rates_train_save_and_load(tmp_path):
+    torch.set_num_threads(1)
+    cfg = TrainConfig(**{**TINY, "meta_steps": 40, "inner_lr_mode": "per_param"})
+    out = train(cfg, tmp_path / "meta-sgd", ["test"], progress=False)
+    model, loaded = load_trained(out)
+    assert loaded.inner_lr_mode == "per_param"
+    rates = model.update_rule.param_rates["net__2__weight"]
+    assert rates.shape == (1, 64, 64)
+    assert not torch.allclose(rates, torch.full_like(rates, cfg.inner_lr))   # meta-learned
+    pre, post = MetaTrainer(loaded, model).adapted_losses(unseen_windows(loaded),
+                                                          create_graph=False)
+    assert post.mean() < pre.mean()
+
+
 @pytest.mark.parametrize("method", ["mb", "rbac"])
 def test_comparisons_train_and_load_as_their_kind(tmp_path, method):
     torch.set_num_threads(1)

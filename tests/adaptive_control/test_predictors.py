@@ -9,6 +9,7 @@ from adaptive_control.dynamics import DynamicsModel, RolloutModel
 from adaptive_control.predictors import AdaptConfig, FeedForwardPredictor, RecurrentPredictor
 from adaptive_control.rbac import RecurrentDynamics
 from adaptive_control.twins import make_twin, model_input_dims
+from metalearn.maml import InnerConfig
 
 
 def filled_buffer(env, steps, seed=0):
@@ -64,6 +65,27 @@ def test_gbac_restarts_from_theta_while_dynamic_evaluation_carries_over(cheetah)
     assert mb.params[name] is mb.theta[name]
     de.reset()
     assert de.params[name] is de.theta[name]
+
+
+def test_gbac_steps_with_the_models_learned_rates(cheetah):
+    env, fixed, buffer = cheetah
+    learned = InnerConfig(lr=0.01, lr_mode="per_param")
+    model = DynamicsModel(18, 6, model_input_dims(env), hidden=(64, 64), learned_rates=learned)
+    model.load_state_dict(fixed.state_dict(), strict=False)
+    rates = model.update_rule.param_rates
+    with torch.no_grad():
+        rates["net__0__weight"].zero_()     # a rate learned to be 0 freezes that weight
+        rates["net__4__bias"].mul_(10)
+    gbac = FeedForwardPredictor(model, "gbac", AdaptConfig(lr=0.01, lr_mode="per_param"))
+    plain = FeedForwardPredictor(fixed, "gbac", AdaptConfig(lr=0.01))
+    gbac.update(buffer)
+    plain.update(buffer)
+    torch.testing.assert_close(gbac.params["net.0.weight"], model.net[0].weight)
+    assert not torch.equal(plain.params["net.0.weight"], fixed.net[0].weight)
+    moved = gbac.params["net.4.bias"] - model.net[4].bias
+    torch.testing.assert_close(moved, 10 * (plain.params["net.4.bias"] - fixed.net[4].bias))
+    with pytest.raises(ValueError, match="learned rates"):
+        FeedForwardPredictor(fixed, "gbac", AdaptConfig(lr_mode="per_param"))
 
 
 def test_rollout_model_predicts_as_the_model_with_the_same_params(cheetah):
