@@ -33,7 +33,9 @@ class TrainConfig:
 
     ``inner_lr_mode``: ``fixed`` selects GBAC's rate ``inner_lr`` as the thesis does;
     ``per_step`` / ``per_param`` meta-learn it from there with theta (one scalar, or one
-    rate per weight as in Meta-SGD; L2547-L2548). MB+DE always steps at ``inner_lr``.
+    rate per weight as in Meta-SGD; L2547-L2548), and controllers step at
+    ``learned_rate_scale`` times the learned rates (meta-training at 1x). MB+DE always
+    steps at ``inner_lr``.
     """
 
     env: str = "cheetah"
@@ -50,6 +52,7 @@ class TrainConfig:
     inner_lr: float = 0.01
     inner_steps: int = 1
     inner_lr_mode: LrMode = "fixed"
+    learned_rate_scale: float = 0.5
     first_order: bool = False
     hidden: tuple[int, ...] = (512, 512, 512)
     rnn_hidden: int = 256
@@ -75,7 +78,7 @@ class TrainConfig:
     def adapt(self) -> AdaptConfig:
         lr_mode = self.inner_lr_mode if self.method == "gbac" else "fixed"
         return AdaptConfig(lr=self.inner_lr, steps=self.inner_steps, past=self.past,
-                           lr_mode=lr_mode)
+                           lr_mode=lr_mode, learned_rate_scale=self.learned_rate_scale)
 
     @property
     def mpc(self) -> MPCConfig:

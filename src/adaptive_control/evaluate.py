@@ -67,7 +67,7 @@ class EvalConfig:
 
 def model_error(model, cfg: TrainConfig, episodes: list[Episode]) -> dict:
     """Pre- vs post-update K-step loss on the consecutive (M, K) windows of GBAC's own
-    episodes (thesis Fig. 21)."""
+    episodes (thesis Fig. 21), with the update its controller made."""
     states = torch.from_numpy(np.stack([e.states for e in episodes]).astype(np.float32))
     actions = torch.from_numpy(np.stack([e.actions for e in episodes]))
     length, trainer = cfg.past + cfg.future, MetaTrainer(cfg, model)
@@ -75,7 +75,8 @@ def model_error(model, cfg: TrainConfig, episodes: list[Episode]) -> dict:
     for start in range(0, actions.shape[1] - length + 1, cfg.future):
         t = start + torch.arange(length)
         window = Transitions(states[:, t], actions[:, t], states[:, t + 1])
-        before, after = trainer.adapted_losses(window, create_graph=False)
+        before, after = trainer.adapted_losses(window, create_graph=False,
+                                               rate_scale=cfg.adapt.rate_scale)
         pre.append(before.detach())
         post.append(after.detach())
     if not pre:

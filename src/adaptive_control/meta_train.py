@@ -81,17 +81,19 @@ class MetaTrainer:
         self.optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
         self.inner = cfg.adapt.inner_loop(model) if cfg.method != "rbac" else None
 
-    def adapted_losses(self, window: Transitions, create_graph: bool | None = None
-                       ) -> tuple[torch.Tensor, torch.Tensor]:
-        """(pre-update, post-update) K-step loss [B] of GBAC's inner step on each window;
-        second order while training unless ``cfg.first_order``."""
+    def adapted_losses(self, window: Transitions, create_graph: bool | None = None,
+                       rate_scale: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+        """(pre-update, post-update) K-step loss [B] of GBAC's inner step, at ``rate_scale``
+        times its rates, on each window; second order while training unless
+        ``cfg.first_order``."""
         if create_graph is None:
             create_graph = not self.cfg.first_order
         past, future = split(window, self.cfg.past)
         losses = per_window_loss(self.model)
         theta = per_task(self.model.network_params(), past.states.shape[0])
         phi = self.inner.adapt(theta, lambda p: losses(
-            p, past.states, past.actions, past.next_states).sum(), create_graph=create_graph)
+            p, past.states, past.actions, past.next_states).sum(), create_graph=create_graph,
+            rate_scale=rate_scale)
         pre = losses(theta, future.states, future.actions, future.next_states)
         post = losses(phi, future.states, future.actions, future.next_states)
         return pre, post

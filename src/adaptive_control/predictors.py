@@ -34,13 +34,20 @@ class AdaptConfig:
     ``steps`` inner steps of rate ``lr`` on the last ``past`` transitions (GBAC meta-trains
     with the same ``lr`` and ``steps``; MB+DE uses them at run time only). ``lr_mode``
     other than ``fixed``: the rates are meta-learned from ``lr`` and held by the model
-    (:class:`DynamicsModel`'s ``learned_rates``).
+    (:class:`DynamicsModel`'s ``learned_rates``); controllers then step at
+    ``learned_rate_scale`` times them (:attr:`rate_scale`), meta-training at 1x.
     """
 
     lr: float = 0.01
     steps: int = 1
     past: int = 32
     lr_mode: LrMode = "fixed"
+    learned_rate_scale: float = 1.0
+
+    @property
+    def rate_scale(self) -> float:
+        """The run-time factor on the rates: a selected rate runs as selected."""
+        return 1.0 if self.lr_mode == "fixed" else self.learned_rate_scale
 
     @property
     def inner(self) -> InnerConfig:
@@ -86,7 +93,7 @@ class FeedForwardPredictor:
         with torch.enable_grad():
             phi = self.inner.adapt(start, lambda p: self.model.loss(
                 window.states, window.actions, window.next_states, params=p),
-                create_graph=False)
+                create_graph=False, rate_scale=self.cfg.rate_scale)
         self.params = {name: p.detach() for name, p in phi.items()}
         self.rollout.load(self.params)
 

@@ -84,6 +84,11 @@ def test_gbac_steps_with_the_models_learned_rates(cheetah):
     assert not torch.equal(plain.params["net.0.weight"], fixed.net[0].weight)
     moved = gbac.params["net.4.bias"] - model.net[4].bias
     torch.testing.assert_close(moved, 10 * (plain.params["net.4.bias"] - fixed.net[4].bias))
+    half = FeedForwardPredictor(model, "gbac", AdaptConfig(lr=0.01, lr_mode="per_param",
+                                                           learned_rate_scale=0.5))
+    half.update(buffer)
+    torch.testing.assert_close(half.params["net.4.bias"] - model.net[4].bias, moved / 2)
+    assert AdaptConfig(learned_rate_scale=0.5).rate_scale == 1.0   # selected: as selected
     with pytest.raises(ValueError, match="learned rates"):
         FeedForwardPredictor(fixed, "gbac", AdaptConfig(lr_mode="per_param"))
 
