@@ -92,3 +92,7 @@ def test_config_refuses_windows_longer_than_a_rollout():
     # gap), the arm's 4
     assert [TrainConfig.preset(env, "cpu").rollouts_per_iteration
             for env in ("cheetah", "ant", "arm")] == [8, 8, 4]
+    # and meta-learn a rate per weight, run at half (held-out seeds: more windows improved)
+    assert [TrainConfig.preset(env, "cpu").adapt.rate_scale
+            for env in ("cheetah", "ant", "arm")] == [0.5, 0.5, 1.0]
+    assert TrainConfig.preset("ant", "cpu", method="mb").adapt.lr_mode == "fixed"
