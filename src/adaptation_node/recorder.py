@@ -20,6 +20,7 @@ from functools import partial
 from pathlib import Path
 
 from rclpy.node import Node
+from rclpy.subscription import MessageInfo
 from geometry_msgs.msg import TwistStamped
 from sensor_msgs.msg import Image, JointState
 from std_msgs.msg import Float64, Float64MultiArray, String
@@ -86,13 +87,12 @@ class DemoRecorderNode(Node):
         self.recording: Recording | None = None
         self.recorded_pub = self.create_publisher(String, "demo/recorded", qos.LATCHED)
         command_type = TwistStamped if self.robot.command == "twist" else Float64MultiArray
-        recorded_topics = ((Image, "image_raw", qos.IMAGES),
-                           (JointState, "joint_states", qos.STATE),
-                           (command_type, self.robot.command_topic, qos.COMMAND))
+        recorded_topics = ((Image, "image_raw"), (JointState, "joint_states"),
+                           (command_type, self.robot.command_topic))
         if self.robot.gripper_topic:
-            recorded_topics += ((Float64, self.robot.gripper_topic, qos.COMMAND),)
-        for msg_type, topic, qos_profile in recorded_topics:
-            self.create_subscription(msg_type, topic, partial(self._add, topic), qos_profile)
+            recorded_topics += ((Float64, self.robot.gripper_topic),)
+        for msg_type, topic in recorded_topics:
+            self.create_subscription(msg_type, topic, partial(self._add, topic), qos.RECORD)
         self.create_service(Trigger, "~/start", self.on_start)
         self.create_service(Trigger, "~/stop", self.on_stop)
 
@@ -106,13 +106,17 @@ class DemoRecorderNode(Node):
         self.get_logger().error(f"task {text!r} is not a JSON object; using {{}}")
         return {}
 
-    def _add(self, topic: str, msg) -> None:
+    def _add(self, topic: str, msg, info: MessageInfo) -> None:
+        """Record ``msg`` at the time DDS received it: when the executor runs behind, its
+        callbacks may take a frame after the command that answered it, and ordering steps
+        by callback time would then pair each frame with the wrong command."""
+        received_ns = info["received_timestamp"] or self.get_clock().now().nanoseconds
         with self.lock:
             self.last_seen[topic] = time.monotonic()
             if self.recording is None:
                 return
             try:
-                self.recording.add(topic, msg, self.get_clock().now().nanoseconds)
+                self.recording.add(topic, msg, received_ns)
             except MessageError as error:
                 self.get_logger().error(f"{topic} message left out of the demo: {error}",
                                         throttle_duration_sec=1.0)

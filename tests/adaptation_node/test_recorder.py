@@ -167,3 +167,34 @@ def test_a_gripper_robots_twists_and_grips_make_its_actions(start_node, probe, t
     mcap = next((tmp_path / "demos").glob("*.mcap"))
     assert oneshot(["convert", "--mcap", str(mcap), "--out", str(tmp_path / "converted")]) == 0
     np.testing.assert_array_equal(read_episode(tmp_path / "converted").actions, actions)
+
+
+def test_a_lagging_recorder_pairs_each_frame_with_the_command_that_answered_it(
+        start_node, probe, tmp_path):
+    """Frames and commands sent in lockstep faster than the recorder writes them: steps are
+    ordered by when DDS received each message, not by when the recorder's executor got to
+    it, so every frame keeps its own command; and the streams' backlog is deep enough that
+    none is lost."""
+    start_node(RECORDER, out_dir=str(tmp_path / "demos"))
+    commands = probe.node.create_publisher(Float64MultiArray, "cmd/joint", qos.COMMAND)
+    now = lambda: probe.node.get_clock().now().to_msg()
+    big = lambda step: image_msg(np.full((480, 640, 3), step % 256, np.uint8), now())
+    arm = FakeArm(probe, frame_at=big)
+    try:
+        start_recording(probe)
+    finally:
+        arm.stop()
+    burst, steps = qos.BACKLOG - 10, 3 * (qos.BACKLOG - 10)
+    for step in range(steps):  # 640x480 frames at 250 Hz: the recorder falls behind
+        arm.joints.header.stamp = now()
+        arm.joint_pub.publish(arm.joints)
+        arm.images.publish(big(step))
+        commands.publish(Float64MultiArray(data=[float(step), 0.0]))
+        time.sleep(0.004 if (step + 1) % burst else 0.5)  # then lets it catch up
+    stop = probe.call(Trigger, "/demo_recorder/stop", Trigger.Request())
+    assert stop.success, stop.message
+    episode = read_episode(stop.message)
+    sent = np.asarray(episode.actions)[:, 0]
+    shown = np.asarray(episode.frames)[:, 0, 0, 0].astype(float)
+    np.testing.assert_array_equal(sent % 256, shown)
+    assert episode.length == steps
