@@ -71,9 +71,14 @@ class CameraPose:
         return [*right, *up]
 
 
-WORKSPACE_CENTRE = (0.45, -0.1, TABLE_Z)
-ROBOT_CAMERA_POSE = CameraPose(target=WORKSPACE_CENTRE, distance=1.3, azimuth=-90.0, elevation=60.0)
-HUMAN_CAMERA_POSE = CameraPose(target=WORKSPACE_CENTRE, distance=1.2, azimuth=-125.0, elevation=42.0)
+# Both cameras frame the area layouts use (goal, target and distractor centres lie in
+# x 0.36-0.64, y -0.40 to -0.08 m; with the objects' and the goal's radii, x 0.31-0.69,
+# y -0.45 to -0.03): it spans about 50 of the 64 columns, and an object 10 (robot) or 9
+# (human) pixels. Framed from 1.3 m the layouts took 16 x 14 pixels, two cells of the
+# policies' last 8 x 8 feature map, and the objects 5 pixels.
+LAYOUT_CENTRE = (0.50, -0.24, TABLE_Z)
+ROBOT_CAMERA_POSE = CameraPose(target=LAYOUT_CENTRE, distance=0.7, azimuth=-90.0, elevation=60.0)
+HUMAN_CAMERA_POSE = CameraPose(target=LAYOUT_CENTRE, distance=0.8, azimuth=-125.0, elevation=42.0)
 DEFAULT_CAMERAS = {"robot": ROBOT_CAMERA_POSE, "human": HUMAN_CAMERA_POSE}
 LAB_WALL = Texture(kind="plain", primary=(0.55, 0.55, 0.58), secondary=(0.55, 0.55, 0.58), seed=0)
 

@@ -149,6 +149,19 @@ def test_neither_role_has_a_side_of_the_goal_of_its_own():
     assert 0.4 < np.mean(sides) < 0.6
 
 
+def test_both_cameras_frame_the_layouts(env):
+    """The red goal disc (16 cm across) lies wholly in the 64x64 view and covers at least
+    140 pixels (166-283 measured), so an object (9-10 cm) is about 10 pixels wide. Framed
+    from 1.3 m the disc took 54-66 and an object 5, too few to tell two objects apart."""
+    for seed in range(10):
+        env.reset(seed=seed)
+        image = env.render_view((64, 64)).astype(int)
+        red = (image[..., 0] > 180) & (image[..., 1] < 60) & (image[..., 2] < 60)
+        rows, columns = np.nonzero(red)
+        assert red.sum() >= 140, (seed, red.sum())
+        assert 0 < rows.min() and rows.max() < 63 and 0 < columns.min() and columns.max() < 63
+
+
 def test_unknown_objects_are_named():
     with pytest.raises(UnknownObjectError, match="train-999-box"):
         task_from_dict({"target": "train-999-box", "distractor": "train-001-box"}, "train")
