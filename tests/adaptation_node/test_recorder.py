@@ -184,7 +184,8 @@ def test_a_lagging_recorder_pairs_each_frame_with_the_command_that_answered_it(
         start_recording(probe)
     finally:
         arm.stop()
-    burst, steps = qos.BACKLOG - 10, 3 * (qos.BACKLOG - 10)
+    burst = qos.BACKLOG - 10  # steps sent before the recorder may catch up: fewer than the backlog
+    steps = 3 * burst
     for step in range(steps):  # 640x480 frames at 250 Hz: the recorder falls behind
         arm.joints.header.stamp = now()
         arm.joint_pub.publish(arm.joints)
