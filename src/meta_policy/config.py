@@ -63,6 +63,10 @@ class MILConfig(VisionPolicyConfig):
     # A learned image-sized input channel (one more conv input), adapted like z: the push
     # net's "additional bias transformation concatenated to the image" (L6838-L6840).
     image_bias_transform: bool = False
+    # An auxiliary head predicting the end-effector position at contact from the feature
+    # points, fed to the FC layers with them and supervised in the outer loss only: DAML's
+    # auxiliary pose (L3538-L3546), here for MIL too (see `for_push`). 0 = none (mil-reach).
+    aux_pose_dim: int = 0
 
     @classmethod
     def for_push(cls, **overrides: Any) -> "MILConfig":
@@ -85,13 +89,17 @@ class MILConfig(VisionPolicyConfig):
         (50^2 on the squared error for push), while ours is the plain mean squared error;
         0.1 is where mil-reach starts too (thesis alpha 0.001 there). The meta-batch of 15
         (L6836-L6837) is a TrainConfig setting (`--meta-batch 15`).
+        Added: DAML's auxiliary contact-pose head (`aux_pose_dim` = 3). Without it, MIL on
+        the twin never used the demo: its adapted and unadapted losses stayed equal over
+        4,395 iterations (checkpoints/mil-push, 42% on push-robot), while DAML, whose outer
+        loss has the contact pose, reads which object to push from one video.
         """
         push = cls(
             image_size=(64, 64), state_dim=21, action_dim=7,
             conv_channels=(16, 16, 16, 32), kernel_sizes=(5, 5, 5, 5), strides=(2, 2, 2, 1),
             fc_hidden=(200, 200, 200), bias_transform_dim=20, inner_steps=1, inner_lr=0.1,
             inner_lr_mode="per_param", inner_grad_clip=10.0, adapt_prefixes=(),
-            two_head=True, image_bias_transform=True,
+            two_head=True, image_bias_transform=True, aux_pose_dim=3,
         )
         return replace(push, **overrides)
 
@@ -129,6 +137,7 @@ class TrainConfig(OuterLoopConfig):
     frames_per_demo: int = 20  # frames sampled from each demo per step (DAML samples 40, L6990)
     early_frames: int = 8  # of which drawn from the first `early_window` steps (see TaskSampler.frames)
     early_window: int = 10
+    aux_pose_weight: float = 1.0  # of the auxiliary pose MSE in the outer loss (aux_pose_dim > 0)
 
 
 def _jsonable(value: Any) -> Any:

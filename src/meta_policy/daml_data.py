@@ -151,6 +151,9 @@ class PairSampler:
         return human[self.rng.integers(len(human))], robot[self.rng.integers(len(robot))]
 
 
+POSE_INDEX = 14  # where the end-effector position starts in both twins' robot state
+
+
 @dataclass(frozen=True)
 class ClipSpec:
     """How a meta-batch is cut from demos: frames per clip, colour shift, action layout.
@@ -167,7 +170,7 @@ class ClipSpec:
     early_window: int = 25
     colour_shift: float = 0.3
     gripper: bool = False
-    pose_index: int = 14
+    pose_index: int = POSE_INDEX
     pose_dim: int = 3
     pose_at_contact: bool = False  # pushing: the pose at contact; else the final pose
 
@@ -185,13 +188,22 @@ def task_tensors(video: EpisodeReader, demo: EpisodeReader, spec: ClipSpec,
     gripper = (actions[:, -1] > 0).float() if spec.gripper else torch.zeros(0)
     if spec.gripper:
         actions = actions[:, :-1]
-    step = contact_step(demo, spec.pose_index) if spec.pose_at_contact else demo.length - 1
-    pose = np.array(demo.state[step], dtype=np.float32)
-    pose = pose[spec.pose_index:spec.pose_index + spec.pose_dim]
+    pose = pose_target(demo, spec.pose_index, spec.pose_dim, spec.pose_at_contact)
     return (augment_colour(video_clip, rng, spec.colour_shift),
             augment_colour(channels_first(demo.frames[index]), rng, spec.colour_shift),
             torch.from_numpy(np.asarray(demo.state[index], dtype=np.float32)),
-            actions, gripper, torch.from_numpy(pose))
+            actions, gripper, pose)
+
+
+PUSHING = ("push", "sawyer-push")  # families whose pose target is the contact pose (L3542)
+
+
+def pose_target(demo: EpisodeReader, pose_index: int, pose_dim: int, at_contact: bool) -> torch.Tensor:
+    """The auxiliary head's target (L3538-L3546): the end-effector pose [pose_dim] at contact
+    (pushing) or at the demo's end (placing)."""
+    step = contact_step(demo, pose_index) if at_contact else demo.length - 1
+    pose = np.array(demo.state[step], dtype=np.float32)[pose_index:pose_index + pose_dim]
+    return torch.from_numpy(pose)
 
 
 def contact_step(demo: EpisodeReader, pose_index: int) -> int:

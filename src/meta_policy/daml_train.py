@@ -30,7 +30,7 @@ from metalearn.checkpoint import make_manifest, save_checkpoint
 from metalearn.maml import InnerConfig, InnerLoop, Params, functional, params_of, per_task
 from meta_policy.adaptation_loss import inner_objective, make_adaptation_loss
 from meta_policy.daml_config import DAMLConfig, DAMLTrainConfig
-from meta_policy.daml_data import ClipSpec, DAMLBatch, PairSampler, make_batch
+from meta_policy.daml_data import PUSHING, ClipSpec, DAMLBatch, PairSampler, make_batch
 from meta_policy.daml_policy import DAMLOutput, DAMLPolicy, bc_loss
 from meta_policy.data import all_states
 from meta_policy.train import metrics_path, outer_loop
@@ -93,9 +93,6 @@ class DAMLObjective(nn.Module):
     def unadapted_loss(self, batch: DAMLBatch) -> float:
         """The outer loss of theta itself: what adaptation has to improve on."""
         return float(self.outer_loss(per_task(params_of(self.policy), len(batch)), batch))
-
-
-PUSHING = ("push", "sawyer-push")  # families whose pose target is the contact pose (L3542)
 
 
 def clip_spec(cfg: DAMLConfig, train: DAMLTrainConfig, family: str) -> ClipSpec:

@@ -11,6 +11,9 @@ Options of `MILConfig` for the push network (B.2.2, L6834-L6842):
   ||W h_t + b - a_t||^2 (L2861-L2910); `forward(..., head="pre_update")` returns it.
 - `image_bias_transform`: a learned image-sized channel concatenated to every camera
   frame before the first convolution (L6838-L6840), a bias transformation of the input.
+- `aux_pose_dim`: a linear head on the feature points predicting the end-effector position
+  at contact, concatenated to the FC input (DAML's auxiliary pose, L3538-L3546);
+  `forward(..., head="action_and_pose")` returns it next to the actions.
 """
 from __future__ import annotations
 
@@ -22,7 +25,7 @@ from torch import nn
 from metalearn.layers import BiasTransform, ConvTrunk, SpatialSoftArgmax, mlp
 from meta_policy.config import MILConfig
 
-Head = Literal["action", "pre_update"]
+Head = Literal["action", "pre_update", "action_and_pose"]
 
 
 def image_to_input(images: torch.Tensor) -> torch.Tensor:
@@ -66,29 +69,39 @@ class MILPolicy(nn.Module):
             self.image_bias = nn.Parameter(torch.zeros(1, height, width))
         self.keypoints = SpatialSoftArgmax(cfg.keypoint_temperature)
         self.state_norm = StateNorm(cfg.state_dim)
-        features = 2 * cfg.conv_channels[-1] + cfg.state_dim
+        points_dim = 2 * cfg.conv_channels[-1]
+        self.pose_head = nn.Linear(points_dim, cfg.aux_pose_dim) if cfg.aux_pose_dim else None
+        features = points_dim + cfg.aux_pose_dim + cfg.state_dim
         self.fc_in = BiasTransform(features, cfg.fc_hidden[0], cfg.bias_transform_dim)
         self.head = mlp(cfg.fc_hidden[0], cfg.fc_hidden[1:], cfg.action_dim)
         self.pre_head = nn.Linear(cfg.fc_hidden[-1], cfg.action_dim) if cfg.two_head else None
 
-    def forward(self, images: torch.Tensor, state: torch.Tensor, head: Head = "action") -> torch.Tensor:
+    def forward(self, images: torch.Tensor, state: torch.Tensor,
+                head: Head = "action") -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         """Actions [N, action_dim] of frames [N,H,W,3] (uint8) and states [N, state_dim];
-        ``head="pre_update"`` gives the two-head inner loss's W h_t + b instead."""
-        hidden = self.last_hidden(images, state)
+        ``head="pre_update"`` gives the two-head inner loss's W h_t + b instead, and
+        ``head="action_and_pose"`` the actions and the auxiliary pose [N, aux_pose_dim]."""
+        hidden, pose = self.last_hidden(images, state)
         if head == "action":
             return self.head[-1](hidden)
         if head == "pre_update" and self.pre_head is not None:
             return self.pre_head(hidden)
-        raise ValueError(f"MILPolicy has no {head!r} head (two_head={self.cfg.two_head})")
+        if head == "action_and_pose" and pose is not None:
+            return self.head[-1](hidden), pose
+        raise ValueError(f"MILPolicy has no {head!r} head (two_head={self.cfg.two_head}, "
+                         f"aux_pose_dim={self.cfg.aux_pose_dim})")
 
-    def last_hidden(self, images: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
-        """The last hidden layer h [N, fc_hidden[-1]] that both heads read (L2870-L2875)."""
+    def last_hidden(self, images: torch.Tensor, state: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The last hidden layer h [N, fc_hidden[-1]] that both heads read (L2870-L2875),
+        and the auxiliary pose (None without its head)."""
         x = image_to_input(images)
         if self.cfg.image_bias_transform:
             x = torch.cat([x, self.image_bias.expand(x.shape[0], *self.image_bias.shape)], dim=1)
         points = self.keypoints(self.trunk(x))
-        hidden = torch.relu(self.fc_in(torch.cat([points, self.state_norm(state)], dim=-1)))
-        return self.head[:-1](hidden)
+        pose = self.pose_head(points) if self.pose_head is not None else None
+        inputs = [points, self.state_norm(state)] if pose is None else [points, pose, self.state_norm(state)]
+        hidden = torch.relu(self.fc_in(torch.cat(inputs, dim=-1)))
+        return self.head[:-1](hidden), pose
 
     def meta_only_prefixes(self) -> tuple[str, ...]:
         """Parameters the inner loop must not adapt: with two heads, both heads (L2864-L2867:

@@ -3,7 +3,8 @@
 For each task of a meta-batch, two robot demos are drawn: the inner loop adapts the policy
 on frames of the first (behaviour cloning, Eq. 19, or the two-head learned loss, Eq. 20),
 and the adapted policy's behaviour cloning loss on frames of the second is the
-meta-objective (Eq. 21). Adam updates the initial parameters and the learned inner rates;
+meta-objective (Eq. 21), plus, with an auxiliary pose head, the error of its predicted
+contact pose against the second demo's (as DAML's, L3538-L3546). Adam updates the initial parameters and the learned inner rates;
 the meta-gradient is clipped element-wise.
 """
 from __future__ import annotations
@@ -25,6 +26,7 @@ from episodes import Dataset
 from metalearn.checkpoint import make_manifest, save_checkpoint
 from metalearn.maml import InnerConfig, InnerLoop, Params, functional, meta_step, params_of
 from meta_policy.config import MILConfig, OuterLoopConfig, TrainConfig
+from meta_policy.daml_data import POSE_INDEX, PUSHING, pose_target
 from meta_policy.data import Demo, TaskSampler, all_states
 from meta_policy.policy import MILPolicy
 
@@ -33,6 +35,18 @@ def bc_loss(policy: torch.nn.Module, params: Params, demo: Demo) -> torch.Tensor
     """Behaviour-cloning MSE of `policy` with `params` on one demo (thesis Eq. 19)."""
     predicted = functional(policy, params, demo.frames, demo.state)
     return F.mse_loss(predicted, demo.actions)
+
+
+def outer_loss(policy: MILPolicy, params: Params, demo: Demo, pose: torch.Tensor | None,
+               pose_weight: float) -> torch.Tensor:
+    """The meta-objective on one held-out demo: behaviour cloning (Eq. 21) plus, when the
+    policy has the auxiliary head, ``pose_weight`` times the MSE of its per-frame predicted
+    contact pose against the demo's ``pose`` [aux_pose_dim]."""
+    if policy.pose_head is None:
+        return bc_loss(policy, params, demo)
+    predicted, predicted_pose = functional(policy, params, demo.frames, demo.state, head="action_and_pose")
+    return (F.mse_loss(predicted, demo.actions)
+            + pose_weight * F.mse_loss(predicted_pose, pose.expand_as(predicted_pose)))
 
 
 def inner_loss(policy: MILPolicy, params: Params, demo: Demo) -> torch.Tensor:
@@ -123,9 +137,21 @@ class MILTrainer:
         self.inner = make_inner_loop(self.policy).to(train.device)
         learned = list(self.policy.parameters()) + list(self.inner.parameters())
         self.optimizer = torch.optim.Adam(learned, lr=train.meta_lr)
+        self.poses: dict[str, torch.Tensor] = {}  # auxiliary targets, one per demo file
+
+    def pose_of(self, episode) -> torch.Tensor | None:
+        """The auxiliary head's target for ``episode``: its end-effector position at contact
+        when pushing, else at its end; None without the head."""
+        if not self.cfg.aux_pose_dim:
+            return None
+        key = str(episode.path)
+        if key not in self.poses:
+            at_contact = self.dataset.family in PUSHING
+            self.poses[key] = pose_target(episode, POSE_INDEX, self.cfg.aux_pose_dim, at_contact).to(self.train.device)
+        return self.poses[key]
 
     def meta_loss(self, diagnose: bool = True) -> tuple[torch.Tensor, dict[str, float]]:
-        """Mean post-adaptation BC loss over a meta-batch, and the loss without adaptation
+        """Mean post-adaptation outer loss over a meta-batch, and the loss without adaptation
         on the same frames (their gap is what one-shot adaptation buys)."""
         params = params_of(self.policy)
         outer_losses, unadapted_losses = [], []
@@ -134,10 +160,12 @@ class MILTrainer:
             train_demo = self.sample_frames(first)
             test_demo = self.sample_frames(second)
             adapted = adapt_on_demo(self.policy, self.inner, params, train_demo)
-            outer_losses.append(bc_loss(self.policy, adapted, test_demo))
+            pose = self.pose_of(second)
+            outer_losses.append(outer_loss(self.policy, adapted, test_demo, pose, self.train.aux_pose_weight))
             if diagnose:
                 with torch.no_grad():
-                    unadapted_losses.append(bc_loss(self.policy, params, test_demo))
+                    unadapted_losses.append(
+                        outer_loss(self.policy, params, test_demo, pose, self.train.aux_pose_weight))
         loss = torch.stack(outer_losses).mean()
         if not diagnose:
             return loss, {}

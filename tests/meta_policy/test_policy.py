@@ -97,7 +97,7 @@ def test_two_head_inner_loss_is_the_pre_update_heads_regression(tiny_push):
     torch.manual_seed(0)
     policy = MILPolicy(PUSH)
     demo = push_demo(tiny_push)
-    hidden = policy.last_hidden(demo.frames, demo.state)
+    hidden, _ = policy.last_hidden(demo.frames, demo.state)
     expected = (policy.pre_head(hidden) - demo.actions).square().mean()
     assert torch.allclose(inner_loss(policy, params_of(policy), demo), expected)
     assert torch.allclose(policy(demo.frames, demo.state), policy.head[-1](hidden))
@@ -156,3 +156,24 @@ def test_single_head_policy_has_no_pre_update_head():
     with pytest.raises(ValueError, match="pre_update"):
         policy(frames, torch.zeros(2, 6), head="pre_update")
     assert policy.meta_only_prefixes() == () and policy.pre_head is None
+
+
+def test_auxiliary_pose_feeds_the_action_head_and_is_adapted(tiny_push):
+    torch.manual_seed(0)
+    policy = MILPolicy(PUSH)
+    demo = push_demo(tiny_push)
+    actions, pose = policy(demo.frames, demo.state, head="action_and_pose")
+    assert pose.shape == (len(demo), 3) and torch.allclose(actions, policy(demo.frames, demo.state))
+    with torch.no_grad():
+        policy.pose_head.bias.add_(1.0)  # a different predicted pose must change the actions
+    assert not torch.allclose(actions, policy(demo.frames, demo.state))
+    adapted = adapt_on_demo(policy, make_inner_loop(policy), params_of(policy), demo)
+    assert not torch.allclose(adapted["pose_head.weight"], policy.pose_head.weight)
+
+
+def test_policy_without_auxiliary_head_refuses_to_predict_a_pose():
+    policy = MILPolicy(CFG)
+    frames = torch.randint(0, 256, (2, 32, 32, 3), dtype=torch.uint8)
+    with pytest.raises(ValueError, match="aux_pose_dim=0"):
+        policy(frames, torch.zeros(2, 6), head="action_and_pose")
+    assert policy.pose_head is None

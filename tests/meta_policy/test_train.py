@@ -9,6 +9,7 @@ from episodes import Dataset
 from metalearn.checkpoint import load_checkpoint
 from metalearn.maml import meta_step
 from meta_policy.config import MILConfig, TrainConfig
+from meta_policy.daml_data import contact_step
 from meta_policy.train import MILTrainer, metrics_path, outer_loop, train_mil
 
 
@@ -100,3 +101,23 @@ def test_train_mil_on_paired_push_data_writes_a_loadable_checkpoint(tiny_push, t
     assert manifest["data"]["family"] == "push" and manifest["data"]["iterations"] == 3
     log = [json.loads(line) for line in metrics_path(out).read_text().splitlines()]
     assert [r["iteration"] for r in log] == [3] and np.isfinite(log[0]["loss"])
+
+
+def test_push_meta_objective_supervises_the_contact_pose(tiny_push):
+    trainer = MILTrainer(tiny_push_config(), TrainConfig(meta_batch=3, frames_per_demo=6),
+                         Dataset(tiny_push))
+    episode = trainer.sampler.robot_demos[trainer.sampler.task_ids[0]][0]
+    step = contact_step(episode, 14)
+    assert torch.equal(trainer.pose_of(episode), torch.from_numpy(np.array(episode.state[step, 14:17])))
+
+    @torch.no_grad()
+    def pose_error() -> float:
+        demo = trainer.sample_frames(episode)
+        _, pose = trainer.policy(demo.frames, demo.state, head="action_and_pose")
+        return float((pose - trainer.pose_of(episode)).square().mean())
+
+    trainer.sampler.rng = np.random.default_rng(0)
+    before = pose_error()
+    for _ in range(30):
+        meta_step(trainer.optimizer, trainer.meta_loss(diagnose=False)[0], 20.0)
+    assert pose_error() < 0.5 * before  # the outer loss teaches the head where contact is
