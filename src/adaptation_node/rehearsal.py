@@ -19,8 +19,8 @@ filter on ``success`` before training).
 ``trials_only: true`` skips the demo and the adaptation, for a controller that needs
 neither (the mpc node, ``launch/sim-gbac.yaml``; the planner node, ``launch/sim-flo.yaml``):
 once a command on ``cmd/joint`` or ``cmd/ee_twist`` shows the controller is up, it resets
-the twin ``episodes`` times and reports each episode's success and final distance and,
-where the twin reports one (the arm twin), its return.
+the twin ``episodes`` times and reports each episode's success, final distance, late and
+held steps (see ``sim_twin``) and, where the twin reports one (the arm twin), its return.
 """
 from __future__ import annotations
 
@@ -128,8 +128,10 @@ class RehearsalNode(Node):
                    "success_rate": successes / len(results),
                    "success": [bool(r["success"]) for r in results],
                    "final_distances": [r["final_distance"] for r in results]}
-        if all("return" in r for r in results):
-            summary["returns"] = [r["return"] for r in results]
+        for key, name in (("return", "returns"), ("late_steps", "late_steps"),
+                          ("held_steps", "held_steps")):
+            if all(key in r for r in results):
+                summary[name] = [r[key] for r in results]
         return summary
 
     def record_demo(self) -> tuple[str, dict[str, Any]]:

@@ -15,9 +15,11 @@ policy and the watchdog see exactly what they would see on a robot. Like a drive
 also holds the arm (zero torque) when commands go stale.
 
 Episodes: ``sim/reset`` (std_srvs/Trigger) lays out a new scene; after ``episode_steps``
-steps the twin reports ``sim/episode`` (JSON: success, the target's final distance, and
-the task: the colour for reach; the objects and the goal for push) and holds still until
-the next reset. ``sim/demonstrate`` resets and lets a scripted demonstrator (the twin's
+steps the twin reports ``sim/episode`` (JSON: success, the target's final distance, the
+task: the colour for reach; the objects and the goal for push; and how well the
+controller kept up: ``late_steps``, steps that applied a command received before the frame
+they follow went out, so it cannot have answered that frame, and ``held_steps``, steps
+with no command for ``command_timeout_s``) and holds still until the next reset. ``sim/demonstrate`` resets and lets a scripted demonstrator (the twin's
 expert, noise-free by default) act for one episode (a twin without one, the arm, refuses);
 the ``demonstrator`` parameter says who:
 
@@ -108,6 +110,8 @@ class SimTwinNode(Node):
         self.acting = "robot"     # whose env the current (or last) episode runs in
         self.episode = 0
         self.sim_time = 0.0
+        self.shown_at = -np.inf   # when the latest frame went out (time.monotonic)
+        self.timing = {"late_steps": 0, "held_steps": 0}  # of the current episode
         self.running = False
         self.fresh = False
         self.requests: queue.Queue[tuple[str, queue.Queue]] = queue.Queue()
@@ -214,6 +218,7 @@ class SimTwinNode(Node):
         self.observations[acting], _ = self.stage.reset(options=self.twin.reset_options())
         self.command = np.zeros(self.stage.action_space.shape)
         self.command_time = -np.inf
+        self.timing = dict.fromkeys(self.timing, 0)
         self.running = True
         self.fresh = True  # the next tick shows the new scene before the first step
 
@@ -271,6 +276,7 @@ class SimTwinNode(Node):
             self.fresh = False
             view, arm = self.observations[self.acting], self.observations["robot"]
             camera = self.twin.cameras[self.acting]
+            self.shown_at = time.monotonic()
         self._publish(view["image"], camera, arm["state"])  # publishing holds no lock
         if ended is not None:
             self.episode_pub.publish(json_msg(ended))
@@ -280,8 +286,10 @@ class SimTwinNode(Node):
         """Step once; the episode's result if this step ended it."""
         if time.monotonic() - self.command_time <= self.command_timeout_s:
             command = self.command
+            self.timing["late_steps"] += self.command_time < self.shown_at
         else:
             command = np.zeros_like(self.command)  # held still: zero torque, or a hand at rest
+            self.timing["held_steps"] += 1
         self.observations[self.acting], _, _, _, info = self.stage.step(command)
         self.sim_time += self.stage.dt
         if self.linger is not None and info["success_so_far"]:
@@ -294,7 +302,7 @@ class SimTwinNode(Node):
         demonstrated, self.teleop = self.teleop is not None, None
         return {"episode": self.episode, "success": self.stage.is_success(),
                 "final_distance": info["distance"], "demonstration": demonstrated,
-                **self.twin.report(self.stage)}
+                **self.timing, **self.twin.report(self.stage)}
 
     def _publish(self, image: np.ndarray, camera: Camera, arm_state: np.ndarray) -> None:
         """The camera's ``image``, the arm's joints and the tracked positions from its

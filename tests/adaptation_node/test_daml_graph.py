@@ -138,6 +138,7 @@ def test_up_sim_push_adapts_daml_on_a_persons_demo_and_rehearses(
     nodes["rehearsal"]["parameters"]["episodes"] = 2
     result = run_up(config, tmp_path / "sim-push.yaml", ros_domain, 90)
     assert result["episodes"] == len(result["final_distances"]) == 2
+    assert len(result["late_steps"]) == len(result["held_steps"]) == 2  # the twin's timing
     assert result["policy_version"] == 1 and isinstance(result["demo_success"], bool)
 
     # the person demonstrated, the robot ran the trials

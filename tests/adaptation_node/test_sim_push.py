@@ -65,6 +65,24 @@ def test_the_push_twin_publishes_pr2_joints_images_and_takes_seven_torques(start
     assert twin.stop() == 0
 
 
+def test_the_twin_reports_steps_whose_command_is_late_or_missing(start_node, probe):
+    episodes = probe.record(String, "sim/episode", qos.LATCHED)
+    start_node(TWIN, twin="push", rate_hz=20.0, episode_steps=10, command_timeout_s=1.0,
+               task=json.dumps(PUSH_TASK))
+    command = probe.node.create_publisher(Float64MultiArray, "cmd/joint", qos.COMMAND)
+    assert probe.call(Trigger, "sim/reset", Trigger.Request()).success
+    command.publish(command_msg(np.full(7, 0.1)))  # once: every later step reuses it
+    wait_until(lambda: episodes, 30, "the first episode to end")
+    once = json.loads(episodes[-1][1].data)
+    assert once["held_steps"] == 0 and once["late_steps"] >= 8
+
+    time.sleep(1.2)  # past the timeout: the arm is held, not driven by the old command
+    assert probe.call(Trigger, "sim/reset", Trigger.Request()).success
+    wait_until(lambda: len(episodes) == 2, 30, "the second episode to end")
+    silent = json.loads(episodes[-1][1].data)
+    assert silent["held_steps"] == 10 and silent["late_steps"] == 0
+
+
 def test_an_unknown_twin_is_reported_and_the_reach_twin_served(start_node, probe):
     joints = probe.record(JointState, "joint_states", qos.STATE)
     twin = start_node(TWIN, twin="juggle", rate_hz=40.0)
@@ -88,6 +106,7 @@ def test_a_push_demo_is_recorded_into_a_robot_episode(start_node, probe, tmp_pat
     report = json.loads(episodes[-1][1].data)
     assert report["success"] and report["demonstration"] and report["task"] == PUSH_TASK
     assert report["final_distance"] < SUCCESS_SQUARED_DISTANCE ** 0.5  # ended on the goal
+    assert report["late_steps"] == report["held_steps"] == 0  # the operator answers each frame
 
     episode = read_episode(stop.message)
     assert episode.length == 100 and episode.task == {"family": "push", **PUSH_TASK}
