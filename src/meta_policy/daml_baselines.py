@@ -33,7 +33,7 @@ from metalearn.layers import ConvTrunk, SpatialSoftArgmax
 from meta_policy.config import VisionPolicyConfig
 from meta_policy.daml_config import ACTION_KINDS, DAMLConfig, DAMLTrainConfig
 from meta_policy.daml_data import (ClipSpec, DAMLBatch, PairSampler, augment_colour,
-                                   channels_first, evaluation_clip, task_tensors,
+                                   channels_first, colour_jitter, evaluation_clip, task_tensors,
                                    trained_clip_frames)
 from meta_policy.daml_policy import (DAMLOutput, bc_loss, frames_to_input, mixture_params,
                                      select_action)
@@ -212,8 +212,9 @@ def make_baseline_batch(sampler: PairSampler, tasks: int, spec: ClipSpec) -> DAM
     for task_id in sampler.tasks(tasks):
         video, demo = sampler.pair(task_id)
         index = end_anchored_indices(video.length, spec.video_frames, sampler.rng)
-        clip = augment_colour(channels_first(video.frames[index]), sampler.rng, spec.colour_shift)
-        robot = task_tensors(video, demo, robot_only, sampler.rng)[1:]  # drops its 1-frame clip
+        jitter = colour_jitter(sampler.rng, spec.colour_shift)  # one draw for the whole task
+        clip = augment_colour(channels_first(video.frames[index]), jitter)
+        robot = task_tensors(video, demo, robot_only, sampler.rng, jitter)[1:]  # drops its 1-frame clip
         parts.append((clip, *robot))
     video, frames, state, actions, gripper, pose = (torch.stack(p) for p in zip(*parts))
     return DAMLBatch(video, frames, state, actions, gripper if spec.gripper else None, pose)

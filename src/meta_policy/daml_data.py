@@ -6,9 +6,12 @@ behaviour-cloning loss of the adapted policy on a robot demonstration d^r of the
 The two need not be synchronised or of equal length. From each, 40 frames are drawn at
 random (B.3.1, L6904-L6906) and kept in time order, so the temporal loss reads motion.
 
-Colour augmentation (B.3.4-B.3.5, L6978-L6980, L6996-L6998): each clip's hue, saturation
-and value are shifted by one draw from U[-0.3, 0.3], which the thesis found makes the
-policy robust to lighting; frames leave here as floats in [0, 1], channels first.
+Colour augmentation (B.3.4-B.3.5, L6978-L6980, L6996-L6998): hue, saturation and value
+are shifted by one draw from U[-0.3, 0.3] per task, the same for its video and its robot
+demo, which the thesis found makes the policy robust to lighting; frames leave here as
+floats in [0, 1], channels first. One draw per task, not per clip: with independent draws
+the video's hue could sit up to 0.6 of the colour wheel from the demo's, and a placing
+task is told apart only by its container's colour.
 
 Auxiliary pose target (L3538-L3546): placing supervises the last end-effector position
 (the container is there); pushing the position where the end effector meets the target
@@ -80,13 +83,20 @@ def hsv_to_rgb(hsv: torch.Tensor) -> torch.Tensor:
     return value.unsqueeze(-3) * (1 - saturation.unsqueeze(-3) * weight)
 
 
-def augment_colour(clip: torch.Tensor, rng: np.random.Generator, shift: float) -> torch.Tensor:
-    """uint8 [T, 3, H, W] -> float [0, 1] with hue, saturation and value each moved by one
-    draw from U[-shift, shift] for the whole clip (hue wraps; the others are clamped)."""
+def colour_jitter(rng: np.random.Generator, shift: float) -> np.ndarray:
+    """One draw of hue, saturation and value offsets from U[-shift, shift] (zeros for
+    ``shift`` 0; three numbers are drawn either way, so the shift leaves the rest of a
+    batch's sampling unchanged)."""
+    return rng.uniform(-1.0, 1.0, size=3) * max(shift, 0.0)
+
+
+def augment_colour(clip: torch.Tensor, jitter: np.ndarray) -> torch.Tensor:
+    """uint8 [T, 3, H, W] -> float [0, 1] with hue, saturation and value moved by the
+    offsets ``jitter`` (see :func:`colour_jitter`; hue wraps, the others are clamped)."""
     images = clip.float().div(255.0)
-    if shift <= 0:
+    if not np.any(jitter):
         return images
-    dh, ds, dv = rng.uniform(-shift, shift, size=3)
+    dh, ds, dv = jitter
     hsv = rgb_to_hsv(images)
     hue = (hsv[..., 0, :, :] + dh) % 1.0
     saturation = (hsv[..., 1, :, :] + ds).clamp(0, 1)
@@ -176,8 +186,10 @@ class ClipSpec:
 
 
 def task_tensors(video: EpisodeReader, demo: EpisodeReader, spec: ClipSpec,
-                 rng: np.random.Generator) -> tuple[torch.Tensor, ...]:
-    """One task's (video clip, demo frames, state, actions, gripper, pose), augmented."""
+                 rng: np.random.Generator, jitter: np.ndarray | None = None) -> tuple[torch.Tensor, ...]:
+    """One task's (video clip, demo frames, state, actions, gripper, pose), both clips
+    colour-shifted by ``jitter`` (one new draw when None)."""
+    jitter = colour_jitter(rng, spec.colour_shift) if jitter is None else jitter
     video_clip = channels_first(video.frames[clip_indices(video.length, spec.video_frames, rng)])
     if spec.early_frames:
         index = early_biased_indices(demo.length, spec.demo_frames, spec.early_frames,
@@ -189,8 +201,8 @@ def task_tensors(video: EpisodeReader, demo: EpisodeReader, spec: ClipSpec,
     if spec.gripper:
         actions = actions[:, :-1]
     pose = pose_target(demo, spec.pose_index, spec.pose_dim, spec.pose_at_contact)
-    return (augment_colour(video_clip, rng, spec.colour_shift),
-            augment_colour(channels_first(demo.frames[index]), rng, spec.colour_shift),
+    return (augment_colour(video_clip, jitter),
+            augment_colour(channels_first(demo.frames[index]), jitter),
             torch.from_numpy(np.asarray(demo.state[index], dtype=np.float32)),
             actions, gripper, pose)
 

@@ -1,4 +1,6 @@
 """DAML's meta-batches: paired demos of one task, clips in time order, colour augmentation."""
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -8,6 +10,7 @@ from meta_policy.daml_data import (
     ClipSpec,
     PairSampler,
     augment_colour,
+    colour_jitter,
     contact_step,
     hsv_to_rgb,
     make_batch,
@@ -28,12 +31,33 @@ def test_hsv_round_trip_and_known_colours():
 def test_colour_shift_is_one_draw_per_clip():
     clip = torch.full((5, 3, 4, 4), 100, dtype=torch.uint8)
     clip[:, 0] = 200  # one reddish colour in every frame
-    plain = augment_colour(clip, np.random.default_rng(0), shift=0.0)
-    torch.testing.assert_close(plain, clip.float() / 255)
-    shifted = augment_colour(clip, np.random.default_rng(0), shift=0.3)
+    none = colour_jitter(np.random.default_rng(0), shift=0.0)
+    torch.testing.assert_close(augment_colour(clip, none), clip.float() / 255)
+    jitter = colour_jitter(np.random.default_rng(0), shift=0.3)
+    assert np.all(np.abs(jitter) <= 0.3) and np.any(jitter)
+    shifted = augment_colour(clip, jitter)
     assert shifted.min() >= 0 and shifted.max() <= 1
-    assert not torch.allclose(shifted, plain, atol=0.02)
+    assert not torch.allclose(shifted, clip.float() / 255, atol=0.02)
     torch.testing.assert_close(shifted, shifted[:1].expand_as(shifted))  # same for all frames
+
+
+def test_a_tasks_video_and_demo_share_one_colour_shift(tiny_place):
+    spec = ClipSpec(video_frames=4, demo_frames=4, colour_shift=0.3, gripper=True)
+    plain, shifted = (make_batch(PairSampler(Dataset(tiny_place), "human", np.random.default_rng(0)),
+                                 3, replace(spec, colour_shift=shift)) for shift in (0.0, 0.3))
+
+    def hue_offset(before: torch.Tensor, after: torch.Tensor) -> float:
+        """The hue shift of the clearly coloured pixels, on the colour wheel (0..1)."""
+        hsv_before, hsv_after = rgb_to_hsv(before), rgb_to_hsv(after)
+        coloured = (hsv_before[:, 1] > 0.5) & (hsv_before[:, 2] > 0.3) & (hsv_after[:, 1] > 0.3)
+        offset = (hsv_after[:, 0] - hsv_before[:, 0]) % 1.0
+        return float(offset[coloured].median())
+
+    offsets = [(hue_offset(plain.video[i], shifted.video[i]), hue_offset(plain.frames[i], shifted.frames[i]))
+               for i in range(3)]
+    apart = [min(abs(video - demo), 1 - abs(video - demo)) for video, demo in offsets]
+    assert max(apart) < 0.01, offsets
+    assert len({round(video, 2) for video, _ in offsets}) == 3  # a new draw for each task
 
 
 def test_human_pairs_share_a_task(tiny_push):
