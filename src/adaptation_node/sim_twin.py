@@ -19,9 +19,10 @@ steps the twin reports ``sim/episode`` (JSON: success, the target's final distan
 task: the colour for reach; the objects and the goal for push; and how well the
 controller kept up: ``late_steps``, steps that applied a command received before the frame
 they follow went out, so it cannot have answered that frame, and ``held_steps``, steps
-with no command for ``command_timeout_s``) and holds still until the next reset. ``sim/demonstrate`` resets and lets a scripted demonstrator (the twin's
-expert, noise-free by default) act for one episode (a twin without one, the arm, refuses);
-the ``demonstrator`` parameter says who:
+with no command for ``command_timeout_s``) and holds still until the next reset.
+``sim/demonstrate`` resets and lets a scripted demonstrator (the twin's expert, noise-free
+by default) act for one episode (a twin without one, the arm, refuses); the
+``demonstrator`` parameter says who:
 
 - ``robot`` (the default): a teleoperator drives the arm, publishing its commands on
   ``cmd/joint`` as a person with a joystick would: this is how robot demos are recorded.

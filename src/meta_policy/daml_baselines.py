@@ -214,7 +214,7 @@ def make_baseline_batch(sampler: PairSampler, tasks: int, spec: ClipSpec) -> DAM
         index = end_anchored_indices(video.length, spec.video_frames, sampler.rng)
         jitter = colour_jitter(sampler.rng, spec.colour_shift)  # one draw for the whole task
         clip = augment_colour(channels_first(video.frames[index]), jitter)
-        robot = task_tensors(video, demo, robot_only, sampler.rng, jitter)[1:]  # drops its 1-frame clip
+        robot = task_tensors(video, demo, robot_only, sampler.rng, jitter)[1:]  # no 1-frame clip
         parts.append((clip, *robot))
     video, frames, state, actions, gripper, pose = (torch.stack(p) for p in zip(*parts))
     return DAMLBatch(video, frames, state, actions, gripper if spec.gripper else None, pose)

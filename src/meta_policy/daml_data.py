@@ -186,7 +186,8 @@ class ClipSpec:
 
 
 def task_tensors(video: EpisodeReader, demo: EpisodeReader, spec: ClipSpec,
-                 rng: np.random.Generator, jitter: np.ndarray | None = None) -> tuple[torch.Tensor, ...]:
+                 rng: np.random.Generator,
+                 jitter: np.ndarray | None = None) -> tuple[torch.Tensor, ...]:
     """One task's (video clip, demo frames, state, actions, gripper, pose), both clips
     colour-shifted by ``jitter`` (one new draw when None)."""
     jitter = colour_jitter(rng, spec.colour_shift) if jitter is None else jitter
@@ -210,7 +211,8 @@ def task_tensors(video: EpisodeReader, demo: EpisodeReader, spec: ClipSpec,
 PUSHING = ("push", "sawyer-push")  # families whose pose target is the contact pose (L3542)
 
 
-def pose_target(demo: EpisodeReader, pose_index: int, pose_dim: int, at_contact: bool) -> torch.Tensor:
+def pose_target(demo: EpisodeReader, pose_index: int, pose_dim: int,
+                at_contact: bool) -> torch.Tensor:
     """The auxiliary head's target (L3538-L3546): the end-effector pose [pose_dim] at contact
     (pushing) or at the demo's end (placing)."""
     step = contact_step(demo, pose_index) if at_contact else demo.length - 1

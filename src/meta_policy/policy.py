@@ -91,7 +91,8 @@ class MILPolicy(nn.Module):
         raise ValueError(f"MILPolicy has no {head!r} head (two_head={self.cfg.two_head}, "
                          f"aux_pose_dim={self.cfg.aux_pose_dim})")
 
-    def last_hidden(self, images: torch.Tensor, state: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def last_hidden(self, images: torch.Tensor,
+                    state: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """The last hidden layer h [N, fc_hidden[-1]] that both heads read (L2870-L2875),
         and the auxiliary pose (None without its head)."""
         x = image_to_input(images)
@@ -99,8 +100,8 @@ class MILPolicy(nn.Module):
             x = torch.cat([x, self.image_bias.expand(x.shape[0], *self.image_bias.shape)], dim=1)
         points = self.keypoints(self.trunk(x))
         pose = self.pose_head(points) if self.pose_head is not None else None
-        inputs = [points, self.state_norm(state)] if pose is None else [points, pose, self.state_norm(state)]
-        hidden = torch.relu(self.fc_in(torch.cat(inputs, dim=-1)))
+        inputs = [points] if pose is None else [points, pose]
+        hidden = torch.relu(self.fc_in(torch.cat([*inputs, self.state_norm(state)], dim=-1)))
         return self.head[:-1](hidden), pose
 
     def meta_only_prefixes(self) -> tuple[str, ...]:

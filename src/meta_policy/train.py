@@ -4,8 +4,8 @@ For each task of a meta-batch, two robot demos are drawn: the inner loop adapts 
 on frames of the first (behaviour cloning, Eq. 19, or the two-head learned loss, Eq. 20),
 and the adapted policy's behaviour cloning loss on frames of the second is the
 meta-objective (Eq. 21), plus, with an auxiliary pose head, the error of its predicted
-contact pose against the second demo's (as DAML's, L3538-L3546). Adam updates the initial parameters and the learned inner rates;
-the meta-gradient is clipped element-wise.
+contact pose against the second demo's (as DAML's, L3538-L3546). Adam updates the initial
+parameters and the learned inner rates; the meta-gradient is clipped element-wise.
 """
 from __future__ import annotations
 
@@ -44,7 +44,8 @@ def outer_loss(policy: MILPolicy, params: Params, demo: Demo, pose: torch.Tensor
     contact pose against the demo's ``pose`` [aux_pose_dim]."""
     if policy.pose_head is None:
         return bc_loss(policy, params, demo)
-    predicted, predicted_pose = functional(policy, params, demo.frames, demo.state, head="action_and_pose")
+    predicted, predicted_pose = functional(policy, params, demo.frames, demo.state,
+                                           head="action_and_pose")
     return (F.mse_loss(predicted, demo.actions)
             + pose_weight * F.mse_loss(predicted_pose, pose.expand_as(predicted_pose)))
 
@@ -147,7 +148,8 @@ class MILTrainer:
         key = str(episode.path)
         if key not in self.poses:
             at_contact = self.dataset.family in PUSHING
-            self.poses[key] = pose_target(episode, POSE_INDEX, self.cfg.aux_pose_dim, at_contact).to(self.train.device)
+            target = pose_target(episode, POSE_INDEX, self.cfg.aux_pose_dim, at_contact)
+            self.poses[key] = target.to(self.train.device)
         return self.poses[key]
 
     def meta_loss(self, diagnose: bool = True) -> tuple[torch.Tensor, dict[str, float]]:
@@ -161,11 +163,12 @@ class MILTrainer:
             test_demo = self.sample_frames(second)
             adapted = adapt_on_demo(self.policy, self.inner, params, train_demo)
             pose = self.pose_of(second)
-            outer_losses.append(outer_loss(self.policy, adapted, test_demo, pose, self.train.aux_pose_weight))
+            weight = self.train.aux_pose_weight
+            outer_losses.append(outer_loss(self.policy, adapted, test_demo, pose, weight))
             if diagnose:
                 with torch.no_grad():
-                    unadapted_losses.append(
-                        outer_loss(self.policy, params, test_demo, pose, self.train.aux_pose_weight))
+                    unadapted = outer_loss(self.policy, params, test_demo, pose, weight)
+                unadapted_losses.append(unadapted)
         loss = torch.stack(outer_losses).mean()
         if not diagnose:
             return loss, {}

@@ -43,8 +43,11 @@ def test_colour_shift_is_one_draw_per_clip():
 
 def test_a_tasks_video_and_demo_share_one_colour_shift(tiny_place):
     spec = ClipSpec(video_frames=4, demo_frames=4, colour_shift=0.3, gripper=True)
-    plain, shifted = (make_batch(PairSampler(Dataset(tiny_place), "human", np.random.default_rng(0)),
-                                 3, replace(spec, colour_shift=shift)) for shift in (0.0, 0.3))
+    def batch(shift: float):
+        sampler = PairSampler(Dataset(tiny_place), "human", np.random.default_rng(0))
+        return make_batch(sampler, 3, replace(spec, colour_shift=shift))
+
+    plain, shifted = batch(0.0), batch(0.3)
 
     def hue_offset(before: torch.Tensor, after: torch.Tensor) -> float:
         """The hue shift of the clearly coloured pixels, on the colour wheel (0..1)."""
@@ -53,8 +56,8 @@ def test_a_tasks_video_and_demo_share_one_colour_shift(tiny_place):
         offset = (hsv_after[:, 0] - hsv_before[:, 0]) % 1.0
         return float(offset[coloured].median())
 
-    offsets = [(hue_offset(plain.video[i], shifted.video[i]), hue_offset(plain.frames[i], shifted.frames[i]))
-               for i in range(3)]
+    offsets = [(hue_offset(plain.video[i], shifted.video[i]),
+                hue_offset(plain.frames[i], shifted.frames[i])) for i in range(3)]
     apart = [min(abs(video - demo), 1 - abs(video - demo)) for video, demo in offsets]
     assert max(apart) < 0.01, offsets
     assert len({round(video, 2) for video, _ in offsets}) == 3  # a new draw for each task

@@ -108,7 +108,8 @@ def test_push_meta_objective_supervises_the_contact_pose(tiny_push):
                          Dataset(tiny_push))
     episode = trainer.sampler.robot_demos[trainer.sampler.task_ids[0]][0]
     step = contact_step(episode, 14)
-    assert torch.equal(trainer.pose_of(episode), torch.from_numpy(np.array(episode.state[step, 14:17])))
+    expected = torch.from_numpy(np.array(episode.state[step, 14:17]))
+    assert torch.equal(trainer.pose_of(episode), expected)
 
     @torch.no_grad()
     def pose_error() -> float:
