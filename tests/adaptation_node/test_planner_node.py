@@ -73,6 +73,8 @@ def check_reached_agrees_with_the_classifier(reached, images, goal, after: float
     probabilities the node reported; two such frames in a row after ``after`` were
     announced by the second of them (the first frame after a new scene is not judged:
     the node may see it before the tracker's jump that restarts the cascade)."""
+    reached = list(reached)  # the probe keeps appending: judge one snapshot of each,
+    images = list(images)    # the announcements first, so the frames they name are in
     stamps = [stamp_ns(m) for _, m in images]
     scores = goal.score(np.stack([frame_from_msg(m) for _, m in images]))
     for _, msg in reached:
